@@ -1,0 +1,124 @@
+/**
+ * buildApp(config, deps): the Fastify application used by the server and by tests.
+ * Order: external plugins → decorators (services) → error handling → encapsulated routes.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import websocket from '@fastify/websocket';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.ts';
+import { ServiceError, errorBody, isServiceError, type ErrorCode } from './errors.ts';
+import { fastifyValidatorCompiler } from './schemas/validate.ts';
+import { ModelStore } from './store/registry.ts';
+import { DatasetStore } from './train/datasets.ts';
+import { ModelCache } from './infer/model-cache.ts';
+import { InferenceService } from './infer/service.ts';
+import { TrainingQueue } from './queue/training-queue.ts';
+import type { BackendInfo } from './backend/select.ts';
+import { healthRoutes } from './http/health.ts';
+import { datasetRoutes } from './http/datasets.ts';
+import { trainRoutes } from './http/train.ts';
+import { modelRoutes } from './http/models.ts';
+import { generateRoutes } from './http/generate.ts';
+import { wsRoutes } from './stream/ws.ts';
+import { OPENAPI_INFO } from './schemas/openapi-info.ts';
+
+export interface AppServices {
+  config: Config;
+  backend: BackendInfo;
+  store: ModelStore;
+  datasets: DatasetStore;
+  cache: ModelCache;
+  inference: InferenceService;
+  queue: TrainingQueue;
+  startedAt: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: AppServices;
+  }
+}
+
+export type App = FastifyInstance;
+
+/** Maps Fastify's own errors (parsing, limits, routing) onto the error vocabulary. */
+function fromFastifyError(err: FastifyError): ServiceError {
+  const byCode: Record<string, [ErrorCode, string]> = {
+    FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'body is not valid JSON'],
+    FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_json', 'body is empty; send a JSON object'],
+    FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', `body is larger than the limit for this endpoint`],
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', `Content-Type is not accepted here`],
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'Content-Length does not match the body'],
+  };
+  const hit = err.code ? byCode[err.code] : undefined;
+  if (hit) return new ServiceError(hit[0], `${hit[1]}${err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `: ${err.message}` : ''}`);
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new ServiceError('invalid_json', `body is not valid JSON: ${err.message}`);
+  if (err.statusCode === 413) return new ServiceError('payload_too_large', err.message);
+  if (err.statusCode === 415) return new ServiceError('unsupported_media_type', err.message);
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ServiceError('invalid_request', err.message);
+  return new ServiceError('internal_error', 'internal error');
+}
+
+export async function buildApp(config: Config, backend: BackendInfo, overrides: Partial<AppServices> = {}): Promise<App> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.maxBodyBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'request_id',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(fastifyValidatorCompiler as never);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  const store = overrides.store ?? new ModelStore(config.modelsDir);
+  const cache = overrides.cache ?? new ModelCache(store, config.modelCacheSize);
+  const services: AppServices = {
+    config,
+    backend,
+    store,
+    datasets: overrides.datasets ?? new DatasetStore(config.dataDir, { maxBytes: config.maxDatasetBytes }),
+    cache,
+    inference: overrides.inference ?? new InferenceService(cache, config),
+    queue: overrides.queue ?? new TrainingQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobAttempts }),
+    startedAt: Date.now(),
+  };
+  app.decorate('services', services);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const svc = isServiceError(err) ? err : fromFastifyError(err);
+    if (svc.status >= 500 && svc.code === 'internal_error') req.log.error({ err }, 'unhandled error');
+    else req.log.info({ code: svc.code, msg: svc.message }, 'request rejected');
+    void reply.code(svc.status).headers(svc.headers).send(svc.toBody());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(errorBody('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  await app.register(swagger, { openapi: OPENAPI_INFO });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: config.maxWsFrameBytes } });
+
+  await app.register(healthRoutes);
+  await app.register(datasetRoutes);
+  await app.register(trainRoutes);
+  await app.register(modelRoutes);
+  await app.register(generateRoutes);
+  await app.register(wsRoutes);
+
+  app.addHook('onClose', async () => {
+    await services.queue.close();
+    await services.cache.clear();
+  });
+  return app;
+}

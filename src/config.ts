@@ -1,0 +1,103 @@
+/**
+ * Every environment variable seqserve reads, in one place: name, type, default, description.
+ * `loadConfig(env)` validates them all at start-up and fails with one message listing every bad
+ * variable, so a misconfigured process never half-starts.
+ */
+import path from 'node:path';
+
+type Kind = 'string' | 'int' | 'number' | 'enum' | 'bool';
+interface VarSpec {
+  env: string;
+  kind: Kind;
+  default: string;
+  description: string;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+/** The documented table (README's config table is generated from this list). */
+export const CONFIG_VARS = [
+  { env: 'PORT', kind: 'int', default: '8080', min: 0, max: 65535, description: 'HTTP port of the API (0 = ephemeral).' },
+  { env: 'HOST', kind: 'string', default: '0.0.0.0', description: 'Interface the API listens on.' },
+  { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', description: 'Redis for the BullMQ training queue.' },
+  { env: 'QUEUE_PREFIX', kind: 'string', default: 'seqserve', description: 'Key prefix of the BullMQ queue (lets several deployments share one Redis).' },
+  { env: 'MODELS_DIR', kind: 'string', default: './models', description: 'Model store: <name>/<version>/ folders.' },
+  { env: 'DATA_DIR', kind: 'string', default: './data', description: 'Uploaded datasets and training checkpoints.' },
+  { env: 'TFJS_BACKEND', kind: 'enum', default: 'auto', values: ['auto', 'tensorflow', 'wasm', 'cpu'], description: 'Compute backend: auto tries tfjs-node-gpu, tfjs-node, wasm, cpu in turn.' },
+  { env: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'pino log level.' },
+  { env: 'MAX_BODY_BYTES', kind: 'int', default: '1048576', min: 1024, description: 'Largest JSON request body, bytes.' },
+  { env: 'MAX_DATASET_BYTES', kind: 'int', default: '52428800', min: 1024, description: 'Largest dataset upload, bytes.' },
+  { env: 'MAX_INLINE_TEXT_BYTES', kind: 'int', default: '262144', min: 64, description: 'Largest inline training text in POST /train, bytes.' },
+  { env: 'MAX_NEW_TOKENS', kind: 'int', default: '1024', min: 1, description: 'Cap on max_new_tokens per request.' },
+  { env: 'MAX_PROMPT_CHARS', kind: 'int', default: '8192', min: 1, description: 'Longest prompt, characters.' },
+  { env: 'MAX_WS_FRAME_BYTES', kind: 'int', default: '65536', min: 256, description: 'Largest incoming WebSocket frame, bytes.' },
+  { env: 'MAX_WS_INFLIGHT', kind: 'int', default: '16', min: 1, description: 'Concurrent requests per WebSocket connection.' },
+  { env: 'MAX_CONCURRENT_GENERATIONS', kind: 'int', default: '256', min: 1, description: 'Generations in flight across the server; over it requests get 429 overloaded.' },
+  { env: 'MODEL_CACHE_SIZE', kind: 'int', default: '8', min: 1, description: 'Loaded model versions kept in memory (LRU).' },
+  { env: 'WORKER_CONCURRENCY', kind: 'int', default: '1', min: 1, max: 64, description: 'Training jobs one worker process runs at once.' },
+  { env: 'JOB_ATTEMPTS', kind: 'int', default: '3', min: 1, max: 20, description: 'Tries per training job (a crashed worker counts one; retries resume from the checkpoint).' },
+  { env: 'JOB_LOCK_MS', kind: 'int', default: '30000', min: 1000, description: 'BullMQ job lock duration; a worker that stops renewing it is considered crashed.' },
+  { env: 'STALLED_CHECK_MS', kind: 'int', default: '30000', min: 500, description: 'How often workers look for jobs of crashed workers.' },
+  { env: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '25000', min: 100, description: 'Grace period for in-flight work on SIGTERM/SIGINT.' },
+] as const satisfies readonly VarSpec[];
+
+export interface Config {
+  port: number;
+  host: string;
+  redisUrl: string;
+  queuePrefix: string;
+  modelsDir: string;
+  dataDir: string;
+  tfjsBackend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  maxBodyBytes: number;
+  maxDatasetBytes: number;
+  maxInlineTextBytes: number;
+  maxNewTokens: number;
+  maxPromptChars: number;
+  maxWsFrameBytes: number;
+  maxWsInflight: number;
+  maxConcurrentGenerations: number;
+  modelCacheSize: number;
+  workerConcurrency: number;
+  jobAttempts: number;
+  jobLockMs: number;
+  stalledCheckMs: number;
+  shutdownTimeoutMs: number;
+}
+
+const camel = (env: string): string => env.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; `overrides` (camelCase keys) win over env (tests use them). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const spec of CONFIG_VARS as readonly VarSpec[]) {
+    const raw = (env[spec.env] ?? '').trim() === '' ? spec.default : env[spec.env]!.trim();
+    const key = camel(spec.env);
+    switch (spec.kind) {
+      case 'int': {
+        const n = Number(raw);
+        if (!Number.isInteger(n)) problems.push(`${spec.env} must be an integer, got "${raw}"`);
+        else if (spec.min !== undefined && n < spec.min) problems.push(`${spec.env} must be ≥ ${spec.min}, got ${n}`);
+        else if (spec.max !== undefined && n > spec.max) problems.push(`${spec.env} must be ≤ ${spec.max}, got ${n}`);
+        out[key] = n;
+        break;
+      }
+      case 'enum':
+        if (!spec.values!.includes(raw)) problems.push(`${spec.env} must be one of ${spec.values!.join('|')}, got "${raw}"`);
+        out[key] = raw;
+        break;
+      default:
+        out[key] = raw;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  const config = { ...(out as unknown as Config), ...overrides };
+  config.modelsDir = path.resolve(config.modelsDir);
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}

@@ -1,0 +1,69 @@
+/**
+ * The single error vocabulary of seqserve. Every failure that reaches a client (HTTP body, SSE
+ * event, WebSocket frame) has the shape `{"error": {"code", "message", "type"}}`; `code` is stable
+ * and machine-readable, `message` names the field and the limit, `type` groups codes for clients.
+ * ERROR_CODES is the one table that maps a code to its HTTP status and type.
+ */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  invalid_parameter: { status: 400, type: 'invalid_request_error' },
+  invalid_model_name: { status: 400, type: 'invalid_request_error' },
+  invalid_dataset: { status: 400, type: 'invalid_request_error' },
+  dataset_too_small: { status: 400, type: 'invalid_request_error' },
+  unknown_frame_type: { status: 400, type: 'invalid_request_error' },
+  unknown_request_id: { status: 400, type: 'invalid_request_error' },
+  model_task_mismatch: { status: 400, type: 'invalid_request_error' },
+  model_not_found: { status: 404, type: 'not_found_error' },
+  version_not_found: { status: 404, type: 'not_found_error' },
+  dataset_not_found: { status: 404, type: 'not_found_error' },
+  job_not_found: { status: 404, type: 'not_found_error' },
+  route_not_found: { status: 404, type: 'not_found_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  job_not_cancellable: { status: 409, type: 'conflict_error' },
+  payload_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  overloaded: { status: 429, type: 'overloaded_error' },
+  cancelled: { status: 499, type: 'cancelled_error' },
+  internal_error: { status: 500, type: 'server_error' },
+  queue_unavailable: { status: 503, type: 'unavailable_error' },
+  not_ready: { status: 503, type: 'unavailable_error' },
+} as const satisfies Record<string, { status: number; type: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Wire shape of every error. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; type: string };
+}
+
+/** An error meant for the client: thrown anywhere, rendered once by the HTTP / WS layers. */
+export class ServiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly type: string;
+  /** Extra response headers (e.g. Retry-After for `overloaded`). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'ServiceError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.type = ERROR_CODES[code].type;
+    this.headers = headers;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, type: this.type } };
+  }
+}
+
+/** Builds the wire body for any code without throwing. */
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
+  return { error: { code, message, type: ERROR_CODES[code].type } };
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof ServiceError;
+}

@@ -1,0 +1,21 @@
+/** Minimal Server-Sent Events writer on a hijacked Fastify reply. */
+import type { FastifyReply } from 'fastify';
+
+export function openSse(reply: FastifyReply) {
+  reply.hijack();
+  reply.raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': String(reply.request.id),
+  });
+  return {
+    send(event: string, data: unknown): void {
+      if (!reply.raw.writableEnded) reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    end(): void {
+      if (!reply.raw.writableEnded) reply.raw.end();
+    },
+  };
+}

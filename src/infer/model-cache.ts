@@ -1,0 +1,129 @@
+/**
+ * Loaded models, keyed by `name@version`, LRU-bounded. A bare name resolves to the store's
+ * latest version on every request (one small file read), so a newly published version is picked up
+ * by the next request. Loads are de-duplicated; evicted models are disposed only once no request
+ * holds them (acquire/release reference counting), so eviction never pulls weights from under a
+ * running generation.
+ */
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { RecurrentLanguageModel } from '../arch/lm-step.ts';
+import { ServiceError } from '../errors.ts';
+import type { ModelManifest } from '../store/manifest.ts';
+import { loadLayersModel } from '../store/layers-io.ts';
+import { parseModelRef } from '../store/model-ref.ts';
+import type { ModelStore } from '../store/registry.ts';
+import { loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
+
+export interface LoadedModel {
+  /** `name@version`. */
+  ref: string;
+  name: string;
+  version: number;
+  manifest: ModelManifest;
+  tokenizer: Tokenizer;
+  lm: RecurrentLanguageModel;
+}
+
+interface Entry {
+  loading: Promise<LoadedModel>;
+  users: number;
+  evicted: boolean;
+  lastUsed: number;
+}
+
+export interface ModelLease {
+  model: LoadedModel;
+  release(): void;
+}
+
+export class ModelCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly store: ModelStore, private readonly capacity: number) {}
+
+  /** Resolves `name` or `name@version` and holds the model until `release()`. */
+  async acquire(ref: string, field = 'model'): Promise<ModelLease> {
+    const parsed = parseModelRef(ref, field);
+    let version = parsed.version;
+    if (version === undefined) {
+      version = await this.store.latestVersion(parsed.name);
+      if (version === undefined) throw new ServiceError('model_not_found', `${field}: no model named "${parsed.name}" (GET /models lists them)`);
+    }
+    const key = `${parsed.name}@${version}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { loading: this.load(parsed.name, version), users: 0, evicted: false, lastUsed: Date.now() };
+      this.entries.set(key, entry);
+      entry.loading.catch(() => this.entries.delete(key));
+    }
+    entry.users++;
+    entry.lastUsed = Date.now();
+    let model: LoadedModel;
+    try {
+      model = await entry.loading;
+    } catch (err) {
+      entry.users--;
+      throw err;
+    }
+    this.evictBeyondCapacity();
+    let released = false;
+    const held = entry;
+    return {
+      model,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users--;
+        if (held.evicted && held.users === 0) model.lm.dispose();
+      },
+    };
+  }
+
+  /** Number of model versions currently loaded. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private async load(name: string, version: number): Promise<LoadedModel> {
+    const resolved = await this.store.resolve({ name, version });
+    const tokenizer = loadTokenizer(JSON.parse(await readFile(path.join(resolved.dir, 'tokenizer.json'), 'utf8')));
+    const layers = await loadLayersModel(resolved.dir);
+    try {
+      const lm = new RecurrentLanguageModel(layers, resolved.manifest.architecture);
+      return { ref: `${name}@${version}`, name, version, manifest: resolved.manifest, tokenizer, lm };
+    } finally {
+      layers.dispose();
+    }
+  }
+
+  private evictBeyondCapacity(): void {
+    if (this.entries.size <= this.capacity) return;
+    const oldest = [...this.entries.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [key, entry] of oldest) {
+      if (this.entries.size <= this.capacity) break;
+      this.entries.delete(key);
+      entry.evicted = true;
+      if (entry.users === 0) entry.loading.then((m) => m.lm.dispose(), () => undefined);
+    }
+  }
+
+  /** Drops the cached versions of `name` (after DELETE /models/:name[/versions/:v]); held ones are disposed on release. */
+  forget(name: string, version?: number): void {
+    for (const [key, entry] of this.entries) {
+      if (key !== `${name}@${version}` && !(version === undefined && key.startsWith(`${name}@`))) continue;
+      this.entries.delete(key);
+      entry.evicted = true;
+      if (entry.users === 0) entry.loading.then((m) => m.lm.dispose(), () => undefined);
+    }
+  }
+
+  /** Drops every model no request holds (used on shutdown and by tests). */
+  async clear(): Promise<void> {
+    for (const [key, entry] of this.entries) {
+      this.entries.delete(key);
+      entry.evicted = true;
+      if (entry.users === 0) await entry.loading.then((m) => m.lm.dispose(), () => undefined);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The API ↔ worker contract: queue name, job payload, progress and result shapes, and the Redis
+ * keys both sides use. Only this folder is imported by both processes.
+ */
+export const TRAIN_QUEUE = 'train';
+
+/** A training request after defaults are applied: what the worker receives, nothing optional. */
+export interface TrainJobData {
+  name: string;
+  task: 'generate';
+  architecture: 'lstm' | 'gru';
+  dataset: { id: string } | { text: string };
+  tokenizer: { type: 'char' | 'word'; max_vocab: number };
+  hyperparameters: {
+    layers: number;
+    units: number;
+    embedding_dim: number;
+    dropout: number;
+    sequence_length: number;
+    batch_size: number;
+    epochs: number;
+    learning_rate: number;
+    validation_split: number;
+    seed: number;
+    max_steps_per_epoch: number | null;
+  };
+  submitted_at: string;
+}
+
+/** Reported with job.updateProgress after every few batches and at every epoch end. */
+export interface TrainProgressData {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number | null;
+  val_loss: number | null;
+  tokens_per_sec: number | null;
+  eta_s: number | null;
+}
+
+/** The job's return value. A cancelled job completes with `cancelled: true` (never retried). */
+export type TrainJobResult =
+  | { cancelled: false; model: string; version: number; metrics: Record<string, number> }
+  | { cancelled: true; reason: string };
+
+/** Redis key the API sets to ask the worker to stop a job at its next batch. */
+export const cancelKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;
+export const CANCEL_TTL_S = 7 * 24 * 3600;

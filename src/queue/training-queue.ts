@@ -1,0 +1,163 @@
+/**
+ * The API's side of the training queue: submit, inspect, cancel and follow jobs. Every call fails
+ * fast with 503 `queue_unavailable` while Redis is unreachable (generation is unaffected).
+ */
+import { EventEmitter } from 'node:events';
+import { Queue, QueueEvents, type Job as BullJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ServiceError } from '../errors.ts';
+import { apiRedis } from './connection.ts';
+import { CANCEL_TTL_S, TRAIN_QUEUE, cancelKey, type TrainJobData, type TrainJobResult, type TrainProgressData } from './contract.ts';
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface JobView {
+  id: string;
+  name: string;
+  status: JobStatus;
+  progress: TrainProgressData | null;
+  attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+  result: { model: string; version: number; metrics: Record<string, number> } | null;
+  request: TrainJobData;
+}
+
+/** Emitted on `events` for every job change: a progress report or an end. */
+export interface JobEvent {
+  job_id: string;
+  kind: 'progress' | 'completed' | 'failed';
+}
+
+const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
+const isProgress = (p: unknown): p is TrainProgressData => typeof p === 'object' && p !== null && 'epoch' in p;
+
+export class TrainingQueue {
+  readonly events = new EventEmitter();
+  private readonly redis: Redis;
+  private readonly eventsRedis: Redis;
+  private readonly queue: Queue<TrainJobData, TrainJobResult>;
+  private readonly queueEvents: QueueEvents;
+
+  constructor(private readonly opts: { redisUrl: string; prefix: string; attempts: number }) {
+    this.redis = apiRedis(opts.redisUrl);
+    this.redis.on('error', () => undefined); // state is read through `available`; errors surface per call
+    this.eventsRedis = apiRedis(opts.redisUrl);
+    this.eventsRedis.on('error', () => undefined);
+    this.queue = new Queue(TRAIN_QUEUE, { connection: this.redis, prefix: opts.prefix });
+    this.queue.on('error', () => undefined);
+    this.queueEvents = new QueueEvents(TRAIN_QUEUE, { connection: this.eventsRedis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: opts.prefix });
+    this.queueEvents.on('error', () => undefined);
+    this.events.setMaxListeners(0);
+    this.queueEvents.on('progress', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'progress' } satisfies JobEvent));
+    this.queueEvents.on('completed', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'completed' } satisfies JobEvent));
+    this.queueEvents.on('failed', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'failed' } satisfies JobEvent));
+  }
+
+  /** True while the command connection is up. */
+  get available(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.available) throw new ServiceError('queue_unavailable', 'the training queue (Redis) is unreachable; generation still works, training endpoints are unavailable until it is back');
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ServiceError) throw err;
+      throw new ServiceError('queue_unavailable', `the training queue (Redis) failed: ${(err as Error).message}`);
+    }
+  }
+
+  async submit(data: TrainJobData): Promise<string> {
+    return this.guard(async () => {
+      const job = await this.queue.add('train', data, {
+        attempts: this.opts.attempts,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: { age: 30 * 24 * 3600, count: 1000 },
+        removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+      });
+      return job.id!;
+    });
+  }
+
+  async get(id: string): Promise<JobView> {
+    return this.guard(async () => {
+      const job = await this.queue.getJob(id);
+      if (!job) throw new ServiceError('job_not_found', `no training job with id ${id}`);
+      return this.view(job);
+    });
+  }
+
+  async list(limit = 100): Promise<JobView[]> {
+    return this.guard(async () => {
+      const jobs = await this.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'], 0, limit - 1, false);
+      const views = await Promise.all(jobs.filter((j): j is BullJob<TrainJobData, TrainJobResult> => Boolean(j)).map((j) => this.view(j)));
+      return views.sort((a, b) => Number(b.id) - Number(a.id));
+    });
+  }
+
+  /** Asks the job to stop. A running job stops at its next batch; a queued one ends before it starts. */
+  async cancel(id: string): Promise<JobView> {
+    return this.guard(async () => {
+      const job = await this.queue.getJob(id);
+      if (!job) throw new ServiceError('job_not_found', `no training job with id ${id}`);
+      const before = await this.view(job);
+      if (before.status === 'completed' || before.status === 'failed' || before.status === 'cancelled') {
+        throw new ServiceError('job_not_cancellable', `job ${id} has already ended (${before.status})`);
+      }
+      await this.redis.set(cancelKey(this.opts.prefix, id), '1', 'EX', CANCEL_TTL_S);
+      // A queued job changes status here, not in the worker: tell local subscribers now.
+      this.events.emit('job', { job_id: id, kind: 'progress' } satisfies JobEvent);
+      return this.view(job);
+    });
+  }
+
+  async logs(id: string): Promise<string[]> {
+    return this.guard(async () => {
+      const job = await this.queue.getJob(id);
+      if (!job) throw new ServiceError('job_not_found', `no training job with id ${id}`);
+      return (await this.queue.getJobLogs(id, 0, 9999, true)).logs;
+    });
+  }
+
+  private async view(job: BullJob<TrainJobData, TrainJobResult>): Promise<JobView> {
+    const state = await job.getState();
+    const cancelRequested = (await this.redis.exists(cancelKey(this.opts.prefix, job.id!))) === 1;
+    const result = job.returnvalue;
+    let status: JobStatus;
+    if (state === 'completed') status = result && result.cancelled ? 'cancelled' : 'completed';
+    else if (state === 'failed') status = 'failed';
+    else if (state === 'active') status = 'running';
+    else status = cancelRequested ? 'cancelled' : 'queued';
+    return {
+      id: job.id!,
+      name: job.data.name,
+      status,
+      progress: isProgress(job.progress) ? job.progress : null,
+      attempts: job.attemptsStarted ?? job.attemptsMade,
+      created_at: new Date(job.timestamp).toISOString(),
+      started_at: iso(job.processedOn),
+      finished_at: state === 'completed' || state === 'failed' ? iso(job.finishedOn) : null,
+      error: state === 'failed' ? job.failedReason ?? 'failed' : null,
+      result: result && !result.cancelled ? { model: result.model, version: result.version, metrics: result.metrics } : null,
+      request: job.data,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.queueEvents.close(), this.queue.close()]);
+    this.redis.disconnect();
+    this.eventsRedis.disconnect();
+  }
+}

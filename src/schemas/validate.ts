@@ -1,0 +1,114 @@
+/**
+ * One validator for every incoming payload: HTTP bodies, params and querystrings (as Fastify's
+ * validatorCompiler) and WebSocket frames. Schemas are compiled once with TypeBox's TypeCompiler;
+ * the first error becomes a ServiceError whose message names the field and the limit.
+ */
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import type { TSchema } from '@sinclair/typebox';
+import { ServiceError, type ErrorCode } from '../errors.ts';
+
+const cache = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+function compiled(schema: TSchema): TypeCheck<TSchema> {
+  let check = cache.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    cache.set(schema, check);
+  }
+  return check;
+}
+
+/** `/parameters/top_p` under root `body` → `parameters.top_p`; the root itself → `body`. */
+function fieldName(root: string, pointer: string): string {
+  const parts = pointer.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (parts.length === 0) return root;
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+const show = (v: unknown): string => {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
+};
+
+/** Turns a TypeBox error into a sentence and an error code. */
+export function describeError(root: string, e: ValueError): { code: ErrorCode; message: string } {
+  const field = fieldName(root, e.path);
+  const s = e.schema as Record<string, unknown>;
+  const got = `got ${show(e.value)}`;
+  const isNameField = /(^|\.)(name|model)$/.test(field);
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return { code: 'invalid_request', message: `${field} is required` };
+    case ValueErrorType.ObjectAdditionalProperties:
+      return { code: 'invalid_request', message: `${field} is not a known field` };
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return { code: 'invalid_parameter', message: `${field} must be ≥ ${s.minimum}, ${got}` };
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return { code: 'invalid_parameter', message: `${field} must be ≤ ${s.maximum}, ${got}` };
+    case ValueErrorType.NumberExclusiveMinimum:
+    case ValueErrorType.IntegerExclusiveMinimum:
+      return { code: 'invalid_parameter', message: `${field} must be > ${s.exclusiveMinimum}, ${got}` };
+    case ValueErrorType.NumberExclusiveMaximum:
+    case ValueErrorType.IntegerExclusiveMaximum:
+      return { code: 'invalid_parameter', message: `${field} must be < ${s.exclusiveMaximum}, ${got}` };
+    case ValueErrorType.StringMaxLength:
+      return { code: 'invalid_parameter', message: `${field} must be at most ${s.maxLength} characters` };
+    case ValueErrorType.StringMinLength:
+      return { code: 'invalid_parameter', message: `${field} must be at least ${s.minLength} character${s.minLength === 1 ? '' : 's'}` };
+    case ValueErrorType.ArrayMaxItems:
+      return { code: 'invalid_parameter', message: `${field} must have at most ${s.maxItems} items` };
+    case ValueErrorType.StringPattern:
+      return isNameField
+        ? { code: 'invalid_model_name', message: `${field} must match ${s.pattern} (lowercase letters, digits, '.', '_', '-', at most 64 characters; 'name@version' where a version is allowed), ${got}` }
+        : { code: 'invalid_parameter', message: `${field} must match ${s.pattern}, ${got}` };
+    case ValueErrorType.Number:
+      return { code: 'invalid_parameter', message: `${field} must be a number, ${got}` };
+    case ValueErrorType.Integer:
+      return { code: 'invalid_parameter', message: `${field} must be an integer, ${got}` };
+    case ValueErrorType.String:
+      return { code: 'invalid_parameter', message: `${field} must be a string, ${got}` };
+    case ValueErrorType.Boolean:
+      return { code: 'invalid_parameter', message: `${field} must be a boolean, ${got}` };
+    case ValueErrorType.Array:
+      return { code: 'invalid_parameter', message: `${field} must be an array, ${got}` };
+    case ValueErrorType.Object:
+      return { code: 'invalid_request', message: `${field} must be an object, ${got}` };
+    case ValueErrorType.Literal:
+      return { code: 'invalid_parameter', message: `${field} must be ${show(s.const)}, ${got}` };
+    case ValueErrorType.Union: {
+      const options = (s.anyOf as Record<string, unknown>[] | undefined) ?? [];
+      if (options.every((o) => 'const' in o)) {
+        return { code: 'invalid_parameter', message: `${field} must be one of ${options.map((o) => show(o.const)).join(', ')}, ${got}` };
+      }
+      const desc = typeof s.description === 'string' ? ` (${s.description})` : '';
+      return { code: 'invalid_parameter', message: `${field} has the wrong shape${desc}` };
+    }
+    default:
+      return { code: 'invalid_parameter', message: `${field}: ${e.message}` };
+  }
+}
+
+/** Returns the value typed by its schema, or throws the first problem as a ServiceError. */
+export function validate<T>(schema: TSchema, value: unknown, root = 'body'): T {
+  const check = compiled(schema);
+  if (check.Check(value)) return value as T;
+  const first = check.Errors(value).First();
+  if (!first) throw new ServiceError('invalid_request', `${root} is invalid`);
+  const { code, message } = describeError(root, first);
+  throw new ServiceError(code, message);
+}
+
+/** Fastify validatorCompiler: the same validator for body, params, querystring and headers. */
+export function fastifyValidatorCompiler({ schema, httpPart }: { schema: TSchema; httpPart?: string }) {
+  const root = httpPart === 'querystring' ? 'query' : httpPart ?? 'body';
+  return (data: unknown): { value: unknown } | { error: Error } => {
+    try {
+      return { value: validate(schema, data, root) };
+    } catch (err) {
+      return { error: err as Error };
+    }
+  };
+}

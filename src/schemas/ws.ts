@@ -1,0 +1,42 @@
+/**
+ * WebSocket protocol frames (`GET /ws`). Client frames are validated against these schemas exactly
+ * like HTTP bodies (same validator, same error messages). `id` is chosen by the client and names a
+ * request within one socket.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { ErrorResponse, GenerationDetails } from './common.ts';
+import { GenerateInputFields } from './generate.ts';
+
+const RequestId = Type.String({ minLength: 1, maxLength: 128, description: 'Client-chosen request id, unique among the socket\'s open requests.' });
+
+export const WsGenerateFrame = Type.Object(
+  { type: Type.Literal('generate'), id: RequestId, ...GenerateInputFields },
+  { additionalProperties: false, $id: 'WsGenerateFrame' },
+);
+export const WsCancelFrame = Type.Object({ type: Type.Literal('cancel'), id: RequestId }, { additionalProperties: false, $id: 'WsCancelFrame' });
+export const WsSubscribeFrame = Type.Object(
+  { type: Type.Literal('subscribe'), job_id: Type.String({ pattern: '^[0-9]{1,18}$' }) },
+  { additionalProperties: false, $id: 'WsSubscribeFrame' },
+);
+/** Frame schemas by `type`; a frame is dispatched on `type` first, then validated with its schema. */
+export const WS_CLIENT_FRAMES = { generate: WsGenerateFrame, cancel: WsCancelFrame, subscribe: WsSubscribeFrame } as const;
+export type WsGenerateFrame = Static<typeof WsGenerateFrame>;
+export type WsCancelFrame = Static<typeof WsCancelFrame>;
+export type WsSubscribeFrame = Static<typeof WsSubscribeFrame>;
+
+export const WsTokenFrame = Type.Object(
+  { type: Type.Literal('token'), id: Type.String(), index: Type.Integer(), text: Type.String(), token_id: Type.Integer(), logprob: Type.Number() },
+  { $id: 'WsTokenFrame' },
+);
+export const WsDoneFrame = Type.Object(
+  { type: Type.Literal('done'), id: Type.String(), text: Type.String(), details: GenerationDetails },
+  { $id: 'WsDoneFrame' },
+);
+export const WsProgressFrame = Type.Object(
+  { type: Type.Literal('progress'), job_id: Type.String(), status: Type.String(), progress: Type.Unknown(), error: Type.Optional(Type.String()), result: Type.Optional(Type.Unknown()) },
+  { $id: 'WsProgressFrame' },
+);
+export const WsErrorFrame = Type.Object(
+  { type: Type.Literal('error'), id: Type.Optional(Type.String()), job_id: Type.Optional(Type.String()), error: ErrorResponse.properties.error },
+  { $id: 'WsErrorFrame' },
+);

@@ -1,0 +1,91 @@
+/**
+ * GET /ws: one socket, many requests (see DESIGN.md "WebSocket protocol").
+ * Client frames: generate, cancel, subscribe — each validated with the same TypeBox validator as
+ * HTTP bodies. Server frames: token, done, progress, error. Every problem is answered with an
+ * `error` frame (with the request id when there is one) and the socket stays open; closing the
+ * socket cancels every generation it started and drops its subscriptions.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ServiceError, isServiceError } from '../errors.ts';
+import { validate } from '../schemas/validate.ts';
+import { WS_CLIENT_FRAMES, type WsCancelFrame, type WsGenerateFrame, type WsSubscribeFrame } from '../schemas/ws.ts';
+import { followJob } from './job-follow.ts';
+
+export const wsRoutes: FastifyPluginAsync = async (app) => {
+  const { inference, queue, config } = app.services;
+
+  app.get('/ws', { websocket: true, schema: { tags: ['inference'], summary: 'WebSocket: token streaming and job progress (frames: Ws* schemas)' } }, (socket: WebSocket, req) => {
+    const running = new Map<string, AbortController>();
+    const unsubscribes = new Set<() => void>();
+    const send = (frame: object) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+    };
+    const sendError = (err: unknown, ref: { id?: string; job_id?: string } = {}) => {
+      const svc = isServiceError(err) ? err : new ServiceError('internal_error', 'internal error');
+      if (!isServiceError(err)) req.log.error({ err }, 'websocket request failed');
+      send({ type: 'error', ...ref, error: svc.toBody().error });
+    };
+
+    const startGenerate = (frame: WsGenerateFrame) => {
+      if (running.has(frame.id)) throw new ServiceError('invalid_request', `id "${frame.id}" is already in use by a running request on this socket`);
+      if (running.size >= config.maxWsInflight) {
+        throw new ServiceError('overloaded', `this socket already runs ${running.size} requests (MAX_WS_INFLIGHT = ${config.maxWsInflight}); wait for one to finish`);
+      }
+      const abort = new AbortController();
+      running.set(frame.id, abort);
+      inference
+        .generate(frame, { signal: abort.signal, onToken: (e) => send({ type: 'token', id: frame.id, ...e }) })
+        .then(
+          (result) => send({ type: 'done', id: frame.id, text: result.text, details: result.details }),
+          (err) => sendError(err, { id: frame.id }),
+        )
+        .finally(() => running.delete(frame.id));
+    };
+
+    const cancel = (frame: WsCancelFrame) => {
+      const abort = running.get(frame.id);
+      if (!abort) throw new ServiceError('unknown_request_id', `id: no running request "${frame.id}" on this socket`);
+      abort.abort();
+    };
+
+    const subscribe = (frame: WsSubscribeFrame) => {
+      const stop = followJob(queue, frame.job_id, (f) => send(f), (err) => sendError(err, { job_id: frame.job_id }), () => unsubscribes.delete(stop));
+      unsubscribes.add(stop);
+    };
+
+    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      let id: string | undefined;
+      try {
+        if (isBinary) throw new ServiceError('invalid_request', 'frames must be text (JSON), not binary');
+        if (raw.length > config.maxWsFrameBytes) throw new ServiceError('payload_too_large', `frame is ${raw.length} bytes; the limit is ${config.maxWsFrameBytes} (MAX_WS_FRAME_BYTES)`);
+        let frame: unknown;
+        try {
+          frame = JSON.parse(raw.toString('utf8'));
+        } catch (err) {
+          throw new ServiceError('invalid_json', `frame is not valid JSON: ${(err as Error).message}`);
+        }
+        if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) throw new ServiceError('invalid_request', 'frame must be a JSON object with a "type"');
+        const f = frame as Record<string, unknown>;
+        if (typeof f.id === 'string') id = f.id;
+        const type = f.type;
+        if (typeof type !== 'string' || !(type in WS_CLIENT_FRAMES)) {
+          throw new ServiceError('unknown_frame_type', `frame.type must be one of ${Object.keys(WS_CLIENT_FRAMES).join(', ')}, got ${JSON.stringify(type ?? null)}`);
+        }
+        const schema = WS_CLIENT_FRAMES[type as keyof typeof WS_CLIENT_FRAMES];
+        if (type === 'generate') startGenerate(validate<WsGenerateFrame>(schema, frame, 'frame'));
+        else if (type === 'cancel') cancel(validate<WsCancelFrame>(schema, frame, 'frame'));
+        else subscribe(validate<WsSubscribeFrame>(schema, frame, 'frame'));
+      } catch (err) {
+        sendError(err, id === undefined ? {} : { id });
+      }
+    });
+
+    socket.on('close', () => {
+      for (const abort of running.values()) abort.abort();
+      running.clear();
+      for (const stop of unsubscribes) stop();
+      unsubscribes.clear();
+    });
+  });
+};

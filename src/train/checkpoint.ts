@@ -1,0 +1,93 @@
+/**
+ * Training checkpoints: everything needed to resume a job where it stopped — model weights,
+ * optimizer slots (Adam moments and iteration count), the tokenizer, and the position
+ * (epoch, step) within the seeded batch order. Stored under DATA_DIR/checkpoints/<job id>/ and
+ * replaced atomically (write a temp dir, then rename), so a crash mid-save leaves the previous
+ * checkpoint intact.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import type { TokenizerJSON } from '../tokenize/index.ts';
+
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
+export interface CheckpointState {
+  /** Epochs fully completed. */
+  epoch: number;
+  /** Next step to run within epoch `epoch` (0 = start of that epoch). */
+  step: number;
+  tokenizer: TokenizerJSON;
+  last_loss: number | null;
+  last_val_loss: number | null;
+  trained_tokens: number;
+  saved_at: string;
+}
+
+export interface LoadedCheckpoint {
+  state: CheckpointState;
+  modelWeights: tf.Tensor[];
+  optimizerWeights: NamedTensor[];
+}
+
+async function encodeTo(file: string, tensors: NamedTensor[]): Promise<tf.io.WeightsManifestEntry[]> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  await fs.writeFile(file, Buffer.from(data));
+  return specs;
+}
+
+async function decodeFrom(file: string, specs: tf.io.WeightsManifestEntry[]): Promise<tf.NamedTensorMap> {
+  const buf = await fs.readFile(file);
+  return tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), specs);
+}
+
+export class CheckpointDir {
+  readonly dir: string;
+
+  constructor(root: string, jobId: string) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(jobId)) throw new Error(`invalid job id for a checkpoint: ${jobId}`);
+    this.dir = path.join(root, 'checkpoints', jobId);
+  }
+
+  /** The last complete checkpoint, or null when there is none (or it is unreadable). Tensors belong to the caller. */
+  async load(): Promise<LoadedCheckpoint | null> {
+    let meta: { state: CheckpointState; model: tf.io.WeightsManifestEntry[]; optimizer: tf.io.WeightsManifestEntry[] };
+    try {
+      meta = JSON.parse(await fs.readFile(path.join(this.dir, 'checkpoint.json'), 'utf8'));
+    } catch {
+      return null;
+    }
+    const model = await decodeFrom(path.join(this.dir, 'model.bin'), meta.model);
+    const optimizer = await decodeFrom(path.join(this.dir, 'optimizer.bin'), meta.optimizer);
+    return {
+      state: meta.state,
+      modelWeights: meta.model.map((s) => model[s.name]!),
+      optimizerWeights: meta.optimizer.map((s) => ({ name: s.name, tensor: optimizer[s.name]! })),
+    };
+  }
+
+  async save(state: CheckpointState, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<void> {
+    const parent = path.dirname(this.dir);
+    await fs.mkdir(parent, { recursive: true });
+    const tmp = `${this.dir}.tmp-${randomBytes(6).toString('hex')}`;
+    await fs.mkdir(tmp);
+    try {
+      const modelSpecs = await encodeTo(path.join(tmp, 'model.bin'), model.getWeights().map((t, i) => ({ name: `w${i}`, tensor: t })));
+      const optWeights = await optimizer.getWeights();
+      const optSpecs = await encodeTo(path.join(tmp, 'optimizer.bin'), optWeights);
+      await fs.writeFile(path.join(tmp, 'checkpoint.json'), JSON.stringify({ state, model: modelSpecs, optimizer: optSpecs }));
+      const old = `${this.dir}.old-${randomBytes(6).toString('hex')}`;
+      await fs.rename(this.dir, old).catch(() => undefined);
+      await fs.rename(tmp, this.dir);
+      await fs.rm(old, { recursive: true, force: true });
+    } catch (err) {
+      await fs.rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async remove(): Promise<void> {
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}

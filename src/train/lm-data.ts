@@ -1,0 +1,81 @@
+/**
+ * Turns text records into language-model training windows.
+ *
+ * The corpus is one id stream: each record is `<bos> tokens…`, records after the first are
+ * preceded by `<eos>` (so the model learns where records end). A window is T+1 consecutive ids;
+ * x = ids[0..T), y = ids[1..T]. The validation split is the tail of the stream, so no window
+ * straddles both splits.
+ */
+import { BOS_ID, EOS_ID, type Tokenizer } from '../tokenize/index.ts';
+import { createRng } from '../decode/rng.ts';
+
+export function encodeCorpus(records: readonly string[], tokenizer: Tokenizer): Int32Array {
+  const out: number[] = [];
+  records.forEach((text, i) => {
+    if (i > 0) out.push(EOS_ID);
+    out.push(BOS_ID);
+    for (const id of tokenizer.encode(text)) out.push(id);
+  });
+  return Int32Array.from(out);
+}
+
+/** Splits off the last `share` of the stream for validation (empty when share is 0 or it would be < 2 ids). */
+export function splitTrainVal(ids: Int32Array, share: number): { train: Int32Array; val: Int32Array } {
+  const valLen = Math.floor(ids.length * share);
+  if (valLen < 2) return { train: ids, val: new Int32Array(0) };
+  return { train: ids.subarray(0, ids.length - valLen), val: ids.subarray(ids.length - valLen) };
+}
+
+/** Windows of T+1 ids starting at offset, offset+T, … that fit in n ids. */
+export function windowCount(n: number, seqLen: number, offset = 0): number {
+  return Math.max(0, Math.floor((n - offset - 1) / seqLen));
+}
+
+export interface Batch {
+  rows: number;
+  seqLen: number;
+  x: Int32Array; // [rows, seqLen]
+  y: Int32Array; // [rows, seqLen]
+}
+
+function fill(ids: Int32Array, starts: readonly number[], seqLen: number): Batch {
+  const rows = starts.length;
+  const x = new Int32Array(rows * seqLen);
+  const y = new Int32Array(rows * seqLen);
+  starts.forEach((s, r) => {
+    x.set(ids.subarray(s, s + seqLen), r * seqLen);
+    y.set(ids.subarray(s + 1, s + 1 + seqLen), r * seqLen);
+  });
+  return { rows, seqLen, x, y };
+}
+
+/**
+ * The batches of one training epoch, in a shuffled order that depends only on (seed, epoch):
+ * a retried job resuming mid-epoch at step k sees exactly the batches it would have seen.
+ * Each epoch also shifts the window grid by a seeded offset in [0, T) for variety.
+ */
+export function epochBatches(ids: Int32Array, seqLen: number, batchSize: number, seed: number, epoch: number): Batch[] {
+  const rng = createRng((seed * 1000003 + epoch * 7919) >>> 0);
+  let offset = Math.floor(rng() * seqLen);
+  if (windowCount(ids.length, seqLen, offset) === 0) offset = 0;
+  const count = windowCount(ids.length, seqLen, offset);
+  const starts = Array.from({ length: count }, (_, k) => offset + k * seqLen);
+  for (let i = starts.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [starts[i], starts[j]] = [starts[j]!, starts[i]!];
+  }
+  const batches: Batch[] = [];
+  for (let b = 0; b < starts.length; b += batchSize) batches.push(fill(ids, starts.slice(b, b + batchSize), seqLen));
+  return batches;
+}
+
+/** Validation batches in order; windows shrink to fit a short split (at least 1 token each). */
+export function validationBatches(ids: Int32Array, seqLen: number, batchSize: number): Batch[] {
+  if (ids.length < 2) return [];
+  const t = Math.min(seqLen, ids.length - 1);
+  const count = windowCount(ids.length, t);
+  const starts = Array.from({ length: count }, (_, k) => k * t);
+  const batches: Batch[] = [];
+  for (let b = 0; b < starts.length; b += batchSize) batches.push(fill(ids, starts.slice(b, b + batchSize), t));
+  return batches;
+}
