@@ -64,16 +64,7 @@ export function applyTopK(logits: Float32Array, k: number, scratch?: Float32Arra
   if (k <= 0 || k >= V) return;
   const work = scratch && scratch.length >= V ? scratch.subarray(0, V) : new Float32Array(V);
   work.set(logits);
-  const threshold = selectDescending(work, k - 1);
-  let greater = 0;
-  for (let i = 0; i < V; i++) if (logits[i] > threshold) greater++;
-  let tiesLeft = k - greater;
-  for (let i = 0; i < V; i++) {
-    const x = logits[i];
-    if (x > threshold) continue;
-    if (x === threshold && tiesLeft > 0) tiesLeft--;
-    else logits[i] = -Infinity;
-  }
+  keepAtLeast(logits, selectDescending(work, k - 1), k);
 }
 
 /**
@@ -81,32 +72,54 @@ export function applyTopK(logits: Float32Array, k: number, scratch?: Float32Arra
  * probability is ≥ p, always at least one token, and sets the rest to -Infinity. Equal
  * probabilities are ordered by lower id first. p ≥ 1 is a no-op. A tolerance of 1e-6 absorbs
  * float32 rounding, so probs [0.5, 0.3, 0.15, 0.05] with p = 0.8 keep exactly {0, 1}.
- * `order`, if given, must have length ≥ V; its contents are overwritten.
+ * `scratch`, if given, must have length ≥ V; its contents are overwritten. Cost: O(V) plus one
+ * native numeric sort of the candidates (few for a peaked distribution).
  */
-export function applyTopP(logits: Float32Array, p: number, order?: Uint32Array): void {
+export function applyTopP(logits: Float32Array, p: number, scratch?: Float32Array): void {
   if (!(p > 0) || Number.isNaN(p)) throw new RangeError(`top_p must be a number in (0, 1]; got ${p}`);
   if (p >= 1) return;
   const V = logits.length;
   const max = maxFinite(logits);
   if (max === -Infinity) return;
-  const idx = order && order.length >= V ? order : new Uint32Array(V);
-  let n = 0;
+  let live = 0;
   let sum = 0;
   for (let i = 0; i < V; i++) {
-    if (logits[i] === -Infinity) continue;
-    idx[n++] = i;
-    sum += Math.exp(logits[i] - max);
+    const x = logits[i];
+    if (x === -Infinity || Number.isNaN(x)) continue;
+    live++;
+    sum += Math.exp(x - max);
   }
-  const live = idx.subarray(0, n);
-  live.sort((a, b) => logits[b] - logits[a] || a - b);
+  // Tokens with probability < (1 - p) / live carry < 1 - p in total, so the others already reach
+  // p and the nucleus (a prefix of the sorted order) lies among them: only those are sorted.
+  const cut = max + Math.log(sum) + Math.log((1 - p) / live);
+  const buf = scratch && scratch.length >= V ? scratch : new Float32Array(V);
+  let n = 0;
+  for (let i = 0; i < V; i++) if (logits[i] >= cut) buf[n++] = logits[i];
+  const sorted = buf.subarray(0, n).sort(); // ascending; walk from the most probable end
   let cumulative = 0;
   let keep = 0;
   while (keep < n) {
-    cumulative += Math.exp(logits[live[keep]] - max) / sum;
+    cumulative += Math.exp(sorted[n - 1 - keep] - max) / sum;
     keep++;
     if (cumulative >= p - 1e-6) break;
   }
-  for (let j = keep; j < n; j++) logits[live[j]] = -Infinity;
+  keepAtLeast(logits, sorted[n - keep], keep);
+}
+
+/**
+ * Keeps every logit > threshold plus the lowest-id logits equal to it, `keep` in all (the caller
+ * guarantees at most `keep` are strictly greater), and sets the rest to -Infinity.
+ */
+function keepAtLeast(logits: Float32Array, threshold: number, keep: number): void {
+  let greater = 0;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > threshold) greater++;
+  let tiesLeft = keep - greater;
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i];
+    if (x > threshold) continue;
+    if (x === threshold && tiesLeft > 0) tiesLeft--;
+    else logits[i] = -Infinity;
+  }
 }
 
 /**

@@ -44,7 +44,6 @@ class SeededSampler implements Sampler {
   /** Scratch buffers, (re)allocated only when the vocabulary size changes. */
   private row = new Float32Array(0);
   private work = new Float32Array(0);
-  private order = new Uint32Array(0);
   private seen = new Uint8Array(0);
 
   constructor(params: SamplingParams, opts: SamplerOptions) {
@@ -75,7 +74,7 @@ class SeededSampler implements Sampler {
     }
     applyTemperature(row, temperature);
     if (top_k > 0) applyTopK(row, top_k, this.work);
-    if (top_p < 1) applyTopP(row, top_p, this.order);
+    if (top_p < 1) applyTopP(row, top_p, this.work);
     return this.draw(row);
   }
 
@@ -102,7 +101,6 @@ class SeededSampler implements Sampler {
   private resize(V: number): void {
     this.row = new Float32Array(V);
     this.work = new Float32Array(V);
-    this.order = new Uint32Array(V);
     this.seen = new Uint8Array(V);
   }
 }

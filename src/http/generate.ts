@@ -22,10 +22,15 @@ export const generateRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (req, reply) => {
+      // The client going away (socket closed before the answer was written) cancels the generation.
       const abort = new AbortController();
-      req.raw.on('close', () => abort.abort());
-      reply.raw.on('close', () => abort.abort());
-      if (!req.body.stream) return inference.generate(req.body, { signal: abort.signal });
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+      if (!req.body.stream) {
+        const { text, details } = await inference.generate(req.body, { signal: abort.signal });
+        return { generated_text: text, details };
+      }
 
       let sse: ReturnType<typeof openSse> | undefined;
       try {
@@ -36,7 +41,7 @@ export const generateRoutes: FastifyPluginAsync = async (app) => {
           },
           onToken: (e) => sse?.send('token', e),
         });
-        sse!.send('done', result);
+        sse!.send('done', { text: result.text, details: result.details });
       } catch (err) {
         if (!sse) throw err; // nothing sent yet: a normal status code
         const svc = isServiceError(err) ? err : new ServiceError('internal_error', 'generation failed');

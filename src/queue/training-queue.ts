@@ -22,7 +22,7 @@ export interface JobView {
   finished_at: string | null;
   error: string | null;
   result: { model: string; version: number; metrics: Record<string, number> } | null;
-  request: TrainJobData;
+  request: Omit<TrainJobData, 'dataset'> & { dataset: { id: string } | { text_bytes: number } };
 }
 
 /** Emitted on `events` for every job change: a progress report or an end. */
@@ -151,7 +151,8 @@ export class TrainingQueue {
       finished_at: state === 'completed' || state === 'failed' ? iso(job.finishedOn) : null,
       error: state === 'failed' ? job.failedReason ?? 'failed' : null,
       result: result && !result.cancelled ? { model: result.model, version: result.version, metrics: result.metrics } : null,
-      request: job.data,
+      // Inline training text can be large: the view names its size, not its content.
+      request: { ...job.data, dataset: 'text' in job.data.dataset ? { text_bytes: Buffer.byteLength(job.data.dataset.text) } : job.data.dataset },
     };
   }
 

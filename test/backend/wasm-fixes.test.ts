@@ -87,7 +87,7 @@ t.test('UnsortedSegmentSum matches cpu', async () => {
   const xv = randArray(6 * 4 * 3);
   const ids2 = randInts(24, 0, 5);
   const c = await on('cpu', () => tf.unsortedSegmentSum(tf.tensor(xv, [24, 3]), tf.tensor1d(ids2, 'int32'), 5));
-  const w = await on('wasm', () => tf.unsortedSegmentSum(tf.tensor(xv, [6, 4, 3]), tf.tensor(ids2, [6, 4], 'int32') as tf.Tensor1D, 5));
+  const w = await on('wasm', () => tf.unsortedSegmentSum(tf.tensor(xv, [6, 4, 3]), (tf.tensor(ids2, [6, 4], 'int32') as tf.Tensor) as tf.Tensor1D, 5));
   t.same(w.shape, [5, 3]);
   t.ok(maxDiff(w.data, c.data) < 1e-5, 'rank-2 segment ids');
   const xi = randInts(15, -5, 5);

@@ -132,13 +132,27 @@ t.test('top-p keeps exactly the nucleus', async (t) => {
   t.same(at(0.8, [3, 1, 0, 2]), [0, 1], 'independent of id order');
   const nucleus = (probs2: number[], p: number) => {
     const row = logitsOf(probs2);
-    applyTopP(row, p, new Uint32Array(probs2.length));
+    applyTopP(row, p, new Float32Array(probs2.length));
     return kept(row);
   };
   // float32 logits put the first cumulative sum at 0.39999999838 < 0.4: the tolerance must absorb it
   t.same(nucleus([0.4, 0.3, 0.2, 0.1], 0.4), [0], 'float32 rounding does not add a token');
   t.same(nucleus([0.25, 0.25, 0.25, 0.25], 0.5), [0, 1], 'equal probabilities: lower ids first');
   t.same(nucleus([0.1, 0.3, 0.3, 0.3], 0.6), [1, 2], 'equal probabilities: lower ids first');
+
+  // reference: full sort by (probability desc, id asc), smallest prefix reaching p
+  for (const [i, row] of rows(40, 300, 17).entries()) {
+    const p = [0.05, 0.3, 0.5, 0.9, 0.99][i % 5];
+    const scaled = row.map((x) => x * (1 + (i % 4))); // sharper rows
+    const probs2 = softmax(scaled);
+    const order = Array.from(scaled.keys()).sort((a, b) => scaled[b] - scaled[a] || a - b);
+    let cum = 0;
+    let n = 0;
+    while (n < order.length && cum < p - 1e-6) cum += probs2[order[n++]];
+    const expected = order.slice(0, n).sort((a, b) => a - b);
+    applyTopP(scaled, p);
+    t.same(kept(scaled), expected, `random row ${i}, p=${p}: ${expected.length} kept`);
+  }
 
   const s = createSampler(params({ top_p: 0.8, seed: 5 }));
   const seen = new Set<number>();
