@@ -4,6 +4,7 @@
  * batch 32 × 64 steps, on wasm with and without the BatchMatMul/_FusedMatMul fix, and on cpu.
  *
  *   node --import tsx bench/wasm-fixes.ts [--batches 4] [--cpu-batches 2] [--only wasm,wasm-shipped,cpu]
+ *   node --import tsx bench/wasm-fixes.ts --matmul     # per-call ms of the LSTM's matmul shapes
  *
  * The UnsortedSegmentSum kernel stays registered for "wasm-shipped": without it the Embedding
  * gradient cannot run on wasm at all.
@@ -56,7 +57,38 @@ async function run(label: string, batches: number): Promise<{ label: string; tok
   return { label, tokensPerSec: Math.round((batches * B * T) / (ms / 1000)), msPerBatch: Math.round(ms / batches), loss };
 }
 
+/** ms per call of tf.matMul for the shapes an LSTM(256) step and its gradient use, shipped vs fixed. */
+async function matmulTable(): Promise<void> {
+  await initBackend('wasm');
+  const time = (f: () => tf.Tensor, n: number) => {
+    for (let i = 0; i < 3; i++) f().dispose();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f().dispose();
+    return (performance.now() - t0) / n;
+  };
+  const rows = [];
+  for (const [M, K, N] of [[32, 1024, 256], [32, 256, 1024], [32, 64, 1024], [2048, 256, 96]]) {
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const a = tf.randomNormal(tA ? [K, M] : [M, K]);
+      const b = tf.randomNormal(tB ? [N, K] : [K, N]);
+      const f = () => tf.matMul(a, b, tA, tB);
+      const ms: number[] = [];
+      for (const enabled of [false, true, false, true]) {
+        setMatMulFixOptions({ enabled });
+        ms.push(time(f, 10));
+      }
+      setMatMulFixOptions({ enabled: true });
+      const shipped = Math.min(ms[0], ms[2]);
+      const fixed = Math.min(ms[1], ms[3]);
+      rows.push({ shape: `${M}x${K}x${N}`, op: `${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}`, shippedMs: +shipped.toFixed(2), fixedMs: +fixed.toFixed(2), speedup: +(shipped / fixed).toFixed(1) });
+      tf.dispose([a, b]);
+    }
+  }
+  console.table(rows);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--matmul')) return matmulTable();
   const batches = Number(arg('batches', '4'));
   const cpuBatches = Number(arg('cpu-batches', '2'));
   const only = arg('only', 'wasm,wasm-shipped,cpu').split(',');

@@ -33,6 +33,16 @@ export interface BackendLogger {
   warn(o: object, msg: string): void;
 }
 
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** Parse TFJS_BACKEND (unset or empty → 'auto'); throws on anything else. */
+export function parseBackendPreference(value: string | undefined): BackendPreference {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '') return 'auto';
+  if ((PREFERENCES as readonly string[]).includes(v)) return v as BackendPreference;
+  throw new Error(`TFJS_BACKEND=${JSON.stringify(value)}: expected one of ${PREFERENCES.join('|')}`);
+}
+
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 

@@ -9,13 +9,15 @@
  * - `BatchMatMul` / `_FusedMatMul`: both end in the C++ `tfjs::wasm::batchMatMul`, which uses XNNPACK
  *   (`xnn_create_fully_connected_nc_f32`, operator cached per weight-tensor id) only when
  *   `!transposeA && !transposeB && batchA == 1 && batchB == 1`; anything else runs a blocked scalar
- *   triple loop (~6-17x slower). Every matmul gradient is transposed, so all of backprop ran on the
- *   slow path. The slow path also mis-applies a rank-1 bias (it indexes the bias with
+ *   triple loop (4-46x slower, `bench/wasm-fixes.ts --matmul`). Matmul gradients are transposed,
+ *   so backprop ran on the slow path. The slow path also mis-applies a rank-1 bias (it indexes the bias with
  *   `min(i * N + j, size - 1)`, i.e. only the first output row is right), so a fused matmul with a
  *   transposed operand and a bias returns wrong numbers as shipped; routing it to the fast path fixes
  *   that too. We re-register both kernels: transposed operands are materialised with the wasm
  *   `Transpose` kernel, batched inputs are flattened (shared right operand) or split per batch,
- *   and the original kernel is then called with no transposes and batch 1.
+ *   and the original kernel is then called with no transposes and batch 1. The shipped XNNPACK
+ *   operator cache is keyed by tensor id only, so a buffer reused as weights under another shape
+ *   (`w.reshape(...)` keeps the id) got the operator of the first shape; we pass a copy then.
  *
  * Kernels are looked up by the engine at every op call as `registry.get(`${backend}_${kernel}`)`
  * (tfjs-core kernel_registry.ts, a Map kept on globalThis), so re-registering takes effect at once;
@@ -152,7 +154,28 @@ interface FusedExtras {
   leakyreluAlpha?: number;
 }
 
+/**
+ * Shape each buffer was first used with as XNNPACK weights (the right operand), keyed by dataId.
+ * The shipped kernel caches one XNNPACK operator per (weights tensor id, bias id, activation) and
+ * never looks at the shape again, while `reshape` keeps the id: using a buffer as weights under a
+ * second shape silently reuses the operator built for the first one and returns wrong numbers.
+ * We hand such calls a private copy instead (test: 'reshaped weights').
+ */
+const weightShapes = new WeakMap<object, string>();
+
+function copyOf(ctx: Ctx, t: TensorInfo): TensorInfo {
+  const c = ctx.backend.makeOutput(t.shape, t.dtype);
+  ctx.temps.push(c);
+  (ctx.backend.typedArrayFromHeap(c) as Float32Array).set(ctx.backend.typedArrayFromHeap(t) as Float32Array);
+  return c;
+}
+
+/** Call the shipped kernel with no transposes; a is [1, M, K], b is [1, K, N]. */
 function callOrig(ctx: Ctx, a: TensorInfo, b: TensorInfo, fused: FusedExtras | null): TensorInfo {
+  const key = `${b.shape[1]}x${b.shape[2]}`;
+  const seen = weightShapes.get(b.dataId);
+  if (seen === undefined) weightShapes.set(b.dataId, key);
+  else if (seen !== key) b = copyOf(ctx, b);
   const inputs: tf.NamedTensorInfoMap = { a, b };
   const attrs: tf.NamedAttrMap = { transposeA: false, transposeB: false };
   if (fused) {
@@ -236,7 +259,6 @@ function fastMatMul(ctx: Ctx, params: KernelParams, isFused: boolean): TensorInf
   const batchA = sizeOf(outerA);
   const batchB = sizeOf(outerB);
   if (M === 0 || N === 0 || K === 0) return null;
-  if (!tA && !tB && batchA === 1 && batchB === 1) return null; // shipped fast path
 
   let fused: FusedExtras | null = null;
   if (isFused) {

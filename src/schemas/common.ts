@@ -3,6 +3,7 @@
  * validation (HTTP and WebSocket), response serialisation, the OpenAPI file and TS types.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_SAMPLING_PARAMS as D, MAX_REPETITION_PENALTY, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, MAX_TEMPERATURE } from '../decode/params.ts';
 
 export const MODEL_NAME_REGEX = '^[a-z0-9][a-z0-9._-]{0,63}$';
 /** `name` or `name@version` (version a positive integer). */
@@ -26,14 +27,14 @@ export type ErrorResponse = Static<typeof ErrorResponse>;
 /** Sampling parameters; every field optional with a documented default. */
 export const GenerationParameters = Type.Object(
   {
-    max_new_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 64, description: 'Tokens to generate at most (capped by the server\'s MAX_NEW_TOKENS).' })),
-    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 100, default: 1, description: 'Softmax temperature; 0 means greedy.' })),
-    top_k: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, default: 0, description: 'Keep the k most likely tokens; 0 = off.' })),
-    top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Nucleus sampling mass; 1 = off.' })),
-    repetition_penalty: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: 'CTRL-style penalty on tokens already generated or in the prompt; 1 = off.' })),
-    stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 16, default: [], description: 'Stop sequences; generation ends before the first one and it is not returned.' })),
+    max_new_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: D.max_new_tokens, description: 'Tokens to generate at most (capped by the server\'s MAX_NEW_TOKENS).' })),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_TEMPERATURE, default: D.temperature, description: 'Softmax temperature; 0 means greedy.' })),
+    top_k: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, default: D.top_k, description: 'Keep the k most likely tokens; 0 = off.' })),
+    top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: D.top_p, description: 'Nucleus sampling mass; 1 = off.' })),
+    repetition_penalty: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_REPETITION_PENALTY, default: D.repetition_penalty, description: 'CTRL-style penalty on tokens already generated or in the prompt; 1 = off.' })),
+    stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: MAX_STOP_LENGTH }), { maxItems: MAX_STOP_SEQUENCES, default: [], description: 'Stop sequences; generation ends before the first one and it is not returned.' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Random seed; same seed, same model, same parameters give the same output. Random when absent (returned in details).' })),
-    do_sample: Type.Optional(Type.Boolean({ default: true, description: 'false = greedy decoding.' })),
+    do_sample: Type.Optional(Type.Boolean({ default: D.do_sample, description: 'false = greedy decoding.' })),
   },
   { additionalProperties: false, $id: 'GenerationParameters' },
 );

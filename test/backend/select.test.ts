@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
-import { backendInfo, initBackend } from '../../src/backend/select.ts';
+import { backendInfo, initBackend, parseBackendPreference } from '../../src/backend/select.ts';
 
 interface Entry { level: 'info' | 'warn'; o: Record<string, unknown>; msg: string }
 function recorder() {
@@ -65,4 +65,12 @@ t.test('cpu, then back to wasm', async (t) => {
 
 t.test('unknown preference rejects', async (t) => {
   await t.rejects(initBackend('gpu' as never), /unknown backend preference/);
+});
+
+t.test('parseBackendPreference', async (t) => {
+  t.equal(parseBackendPreference(undefined), 'auto');
+  t.equal(parseBackendPreference(''), 'auto');
+  t.equal(parseBackendPreference(' WASM '), 'wasm');
+  t.equal(parseBackendPreference('tensorflow'), 'tensorflow');
+  t.throws(() => parseBackendPreference('webgl'), /expected one of auto\|tensorflow\|wasm\|cpu/);
 });

@@ -142,7 +142,7 @@ t.test('batched matMul matches cpu', async () => {
 
 t.test('fused matMul (dense with bias/activation) matches cpu', async () => {
   // As shipped, a transposed operand plus a bias gives wrong results on wasm (slow-path bias bug).
-  for (const activation of ['linear', 'relu', 'elu', 'sigmoid'] as const) {
+  for (const activation of ['linear', 'relu', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const) {
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
         const [M, K, N] = [6, 10, 7];
@@ -157,6 +157,8 @@ t.test('fused matMul (dense with bias/activation) matches cpu', async () => {
             transposeB: tB,
             bias: tf.tensor(biasv, [N]),
             activation,
+            leakyreluAlpha: 0.2,
+            preluActivationWeights: activation === 'prelu' ? tf.tensor(biasv, [N]) : undefined,
           }), 1e-4);
       }
     }
@@ -166,6 +168,18 @@ t.test('fused matMul (dense with bias/activation) matches cpu', async () => {
   const biasv = randArray(5);
   await compare('fused batched a, shared b, tA', () =>
     tf.fused.matMul({ a: tf.tensor(av, [2, 12, 8]), b: tf.tensor(bv, [12, 5]), transposeA: true, bias: tf.tensor(biasv, [5]), activation: 'relu' }), 1e-4);
+});
+
+t.test('reshaped weights: one buffer used as matmul weights under two shapes', async () => {
+  // Shipped wasm caches the XNNPACK operator per weights-tensor id; reshape keeps the id.
+  const wv = randArray(24);
+  const x1 = randArray(12);
+  const x2 = randArray(8);
+  await compare('weights [6,4] then [4,6]', () => {
+    const w = tf.tensor(wv, [6, 4]);
+    const first = tf.matMul(tf.tensor(x1, [2, 6]), w);
+    return tf.concat([first.flatten(), tf.matMul(tf.tensor(x2, [2, 4]), w.reshape([4, 6])).flatten()]);
+  }, 1e-5);
 });
 
 t.test('Embedding gradient trains on wasm and matches cpu', async () => {

@@ -1,0 +1,174 @@
+/**
+ * Test fixtures: a real Fastify server on an ephemeral port over temp model/data dirs and a
+ * per-test queue prefix in the real Redis, a real worker process, a tiny trained model, and a
+ * WebSocket client that collects frames. Every fixture is torn down with the test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { initBackend } from '../../src/backend/select.ts';
+import { buildApp, type App } from '../../src/app.ts';
+import { ModelStore } from '../../src/store/registry.ts';
+import { saveLayersModel } from '../../src/store/layers-io.ts';
+import { normalizeTrainRequest } from '../../src/train/request.ts';
+import { trainLanguageModel } from '../../src/train/train-lm.ts';
+
+type Tap = { testdir(files?: object): string; teardown(fn: () => unknown): void };
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const TINY_TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(40);
+
+export function testConfig(t: Tap, overrides: Partial<Config> = {}): Config {
+  const dir = t.testdir({ models: {}, data: {} });
+  return loadConfig(
+    { ...process.env, LOG_LEVEL: 'silent', TFJS_BACKEND: process.env.TFJS_BACKEND ?? 'wasm' },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      modelsDir: path.join(dir, 'models'),
+      dataDir: path.join(dir, 'data'),
+      queuePrefix: `seqserve-test-${randomBytes(5).toString('hex')}`,
+      ...overrides,
+    },
+  );
+}
+
+export interface Server {
+  app: App;
+  config: Config;
+  url: string;
+  ws: string;
+}
+
+export async function startServer(t: Tap, overrides: Partial<Config> = {}): Promise<Server> {
+  const config = testConfig(t, overrides);
+  const app = await buildApp(config, await initBackend(config.tfjsBackend));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return { app, config, url: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` };
+}
+
+/** Trains a tiny char LSTM in-process (about a second) and publishes it as `name` in the store. */
+export async function publishTinyModel(config: Config, name = 'tiny', extra: { epochs?: number; seed?: number } = {}): Promise<number> {
+  const job = normalizeTrainRequest({
+    name,
+    dataset: { text: TINY_TEXT },
+    hyperparameters: { units: 24, embedding_dim: 8, epochs: extra.epochs ?? 3, sequence_length: 16, batch_size: 16, learning_rate: 0.01, seed: extra.seed ?? 7 },
+  });
+  const outcome = await trainLanguageModel(job, [TINY_TEXT], { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
+  const store = new ModelStore(config.modelsDir);
+  const { version } = await store.publish(
+    name,
+    async (dir) => {
+      await saveLayersModel(outcome.model, dir);
+      await writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(outcome.tokenizer.toJSON()));
+    },
+    {
+      task: 'generate', architecture: 'lstm', hyperparameters: { ...job.hyperparameters },
+      tokenizer: { type: 'char', vocab_size: outcome.tokenizer.vocabSize }, metrics: outcome.metrics,
+      dataset: { sha256: 'test', bytes: TINY_TEXT.length }, training: { epochs_completed: outcome.epochsCompleted },
+      backend: 'test', created_at: new Date().toISOString(),
+    },
+  );
+  outcome.model.dispose();
+  return version;
+}
+
+/** A real worker process (src/worker.ts) on the same Redis prefix and dirs; killed at teardown. */
+export function startWorker(t: Tap, config: Config, env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MODELS_DIR: config.modelsDir,
+      DATA_DIR: config.dataDir,
+      QUEUE_PREFIX: config.queuePrefix,
+      REDIS_URL: config.redisUrl,
+      TFJS_BACKEND: config.tfjsBackend,
+      LOG_LEVEL: 'info',
+      JOB_LOCK_MS: '4000',
+      STALLED_CHECK_MS: '1000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return Object.assign(child, { output: () => out });
+}
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON (SSE) */
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+export async function get(url: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(url);
+  return { status: res.status, json: await res.json() };
+}
+
+/** Polls until `fn` returns a truthy value or the timeout passes. */
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A WebSocket client that records every frame it receives. */
+export async function wsClient(t: Tap, url: string) {
+  const ws = new WebSocket(url);
+  const frames: any[] = [];
+  const waiters: Array<() => void> = [];
+  ws.on('message', (data) => {
+    frames.push(JSON.parse(String(data)));
+    waiters.splice(0).forEach((w) => w());
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  t.teardown(() => ws.close());
+  return {
+    ws,
+    frames,
+    send: (frame: unknown) => ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+    /** Resolves with the first recorded frame matching `pred` (already received or future). */
+    async next(pred: (f: any) => boolean, timeoutMs = 30000): Promise<any> {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = frames.find(pred);
+        if (hit) return hit;
+        if (Date.now() > end) throw new Error(`no matching frame; got ${JSON.stringify(frames.slice(-5))}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    },
+  };
+}

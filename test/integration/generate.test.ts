@@ -1,0 +1,132 @@
+// POST /generate over a real server: JSON, SSE, determinism, stop sequences, limits, bad input, tensor hygiene.
+import t from 'tap';
+import * as tf from '@tensorflow/tfjs';
+import { get, post, publishTinyModel, startServer } from '../helpers/app.ts';
+
+t.test('generate over HTTP and SSE', async (t) => {
+  const s = await startServer(t, { maxNewTokens: 200, maxPromptChars: 500 });
+  await publishTinyModel(s.config, 'tiny');
+
+  await t.test('JSON answer with details', async (t) => {
+    const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 20, seed: 3 } });
+    t.equal(r.status, 200);
+    t.type(r.json.generated_text, 'string');
+    t.equal(r.json.details.generated_tokens, 20);
+    t.equal(r.json.details.finish_reason, 'length');
+    t.equal(r.json.details.seed, 3);
+    t.equal(r.json.details.model, 'tiny@1');
+    t.equal(r.json.details.input_tokens, 5, '<bos> + 4 prompt characters');
+    t.ok(r.headers.get('x-request-id'));
+  });
+
+  await t.test('same seed, same output; greedy is deterministic', async (t) => {
+    const body = { model: 'tiny', prompt: 'the d', parameters: { max_new_tokens: 40, seed: 11, temperature: 1.2 } };
+    const a = await post(`${s.url}/generate`, body);
+    const b = await post(`${s.url}/generate`, body);
+    t.equal(a.json.generated_text, b.json.generated_text);
+    const outs = new Set<string>();
+    for (const seed of [1, 2, 3, 4, 5]) outs.add((await post(`${s.url}/generate`, { ...body, parameters: { ...body.parameters, seed } })).json.generated_text);
+    t.ok(outs.size > 1, 'different seeds give different samples');
+    const g1 = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { do_sample: false, max_new_tokens: 30, seed: 1 } });
+    const g2 = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { do_sample: false, max_new_tokens: 30, seed: 2 } });
+    t.equal(g1.json.generated_text, g2.json.generated_text, 'greedy ignores the seed');
+  });
+
+  await t.test('stop sequences end generation before them', async (t) => {
+    const g = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { do_sample: false, max_new_tokens: 60 } });
+    const full: string = g.json.generated_text;
+    const stop = full.slice(6, 8);
+    const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { do_sample: false, max_new_tokens: 60, stop: [stop] } });
+    t.equal(r.json.details.finish_reason, 'stop_sequence');
+    t.equal(r.json.generated_text, full.slice(0, full.indexOf(stop)));
+    t.notOk(r.json.generated_text.includes(stop));
+  });
+
+  await t.test('SSE streams token events whose texts make the done text', async (t) => {
+    const res = await fetch(`${s.url}/generate`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny', prompt: 'the ', stream: true, parameters: { max_new_tokens: 15, seed: 9 } }),
+    });
+    t.equal(res.status, 200);
+    t.match(res.headers.get('content-type'), /text\/event-stream/);
+    const events = (await res.text()).trim().split('\n\n').map((block) => {
+      const [ev, data] = block.split('\n');
+      return { event: ev!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) };
+    });
+    const tokens = events.filter((e) => e.event === 'token');
+    const done = events.at(-1)!;
+    t.equal(done.event, 'done');
+    t.equal(tokens.length, 15);
+    t.same(tokens.map((e) => e.data.index), [...Array(15).keys()]);
+    t.equal(tokens.map((e) => e.data.text).join(''), done.data.text);
+    const json = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 15, seed: 9 } });
+    t.equal(done.data.text, json.json.generated_text, 'stream and JSON agree for the same seed');
+  });
+
+  await t.test('a new version is served as soon as it is published', async (t) => {
+    await publishTinyModel(s.config, 'tiny', { epochs: 1, seed: 99 });
+    const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 3 } });
+    t.equal(r.json.details.model, 'tiny@2');
+    const old = await post(`${s.url}/generate`, { model: 'tiny@1', prompt: 'the ', parameters: { max_new_tokens: 3 } });
+    t.equal(old.json.details.model, 'tiny@1');
+  });
+
+  await t.test('no tensors leak across 100 generations', async (t) => {
+    await post(`${s.url}/generate`, { model: 'tiny', prompt: 'warm up', parameters: { max_new_tokens: 5 } });
+    const baseline = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) {
+      const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the c', parameters: { max_new_tokens: 8, seed: i, stop: i % 3 === 0 ? ['a'] : [] } });
+      if (r.status !== 200) t.fail(`status ${r.status}`);
+    }
+    t.equal(tf.memory().numTensors, baseline);
+  });
+
+  await t.test('bad input gets 4xx in the error shape', async (t) => {
+    const cases: Array<[string, unknown, number, string, RegExp?]> = [
+      ['malformed JSON', '{"model": "tiny",', 400, 'invalid_json'],
+      ['missing prompt', { model: 'tiny' }, 400, 'invalid_request', /prompt is required/],
+      ['unknown field', { model: 'tiny', prompt: 'x', temp: 1 }, 400, 'invalid_request', /temp is not a known field/],
+      ['unknown parameter', { model: 'tiny', prompt: 'x', parameters: { beams: 2 } }, 400, 'invalid_request', /parameters\.beams/],
+      ['wrong type', { model: 'tiny', prompt: 12 }, 400, 'invalid_parameter', /prompt must be a string/],
+      ['temperature < 0', { model: 'tiny', prompt: 'x', parameters: { temperature: -0.5 } }, 400, 'invalid_parameter', /temperature must be ≥ 0/],
+      ['top_p > 1', { model: 'tiny', prompt: 'x', parameters: { top_p: 1.5 } }, 400, 'invalid_parameter', /top_p must be ≤ 1/],
+      ['string number', { model: 'tiny', prompt: 'x', parameters: { temperature: '0.5' } }, 400, 'invalid_parameter', /temperature must be a number/],
+      ['max_new_tokens over the cap', { model: 'tiny', prompt: 'x', parameters: { max_new_tokens: 201 } }, 400, 'invalid_parameter', /max_new_tokens.*200/],
+      ['prompt over the cap', { model: 'tiny', prompt: 'x'.repeat(501) }, 400, 'invalid_parameter', /prompt.*500/],
+      ['unknown model', { model: 'nope', prompt: 'x' }, 404, 'model_not_found', /nope/],
+      ['unknown version', { model: 'tiny@9', prompt: 'x' }, 404, 'version_not_found'],
+      ['name with ..', { model: '../etc', prompt: 'x' }, 400, 'invalid_model_name'],
+      ['name with /', { model: 'a/b', prompt: 'x' }, 400, 'invalid_model_name'],
+      ['upper case name', { model: 'Tiny', prompt: 'x' }, 400, 'invalid_model_name'],
+      ['body is an array', [1, 2], 400, 'invalid_request'],
+    ];
+    for (const [what, body, status, code, msg] of cases) {
+      const r = await post(`${s.url}/generate`, body);
+      t.equal(r.status, status, `${what}: status`);
+      t.equal(r.json?.error?.code, code, `${what}: code`);
+      t.type(r.json?.error?.message, 'string');
+      t.type(r.json?.error?.type, 'string');
+      if (msg) t.match(r.json.error.message, msg, `${what}: message`);
+    }
+    const wrongType = await fetch(`${s.url}/generate`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' });
+    t.equal(wrongType.status, 415);
+    t.equal((await wrongType.json()).error.code, 'unsupported_media_type');
+    const notFound = await get(`${s.url}/nothing-here`);
+    t.equal(notFound.status, 404);
+    t.equal(notFound.json.error.code, 'route_not_found');
+    const health = await get(`${s.url}/health`);
+    t.equal(health.status, 200, 'service unharmed');
+  });
+});
+
+t.test('over the concurrency cap: 429 overloaded with Retry-After', async (t) => {
+  const s = await startServer(t, { maxConcurrentGenerations: 1, maxNewTokens: 5000 });
+  await publishTinyModel(s.config, 'tiny');
+  const long = post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 3000 } });
+  await new Promise((r) => setTimeout(r, 150));
+  const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 5 } });
+  t.equal(r.status, 429);
+  t.equal(r.json.error.code, 'overloaded');
+  t.equal(r.headers.get('retry-after'), '1');
+  t.equal((await long).status, 200);
+});
