@@ -9,12 +9,12 @@ import { Worker } from 'bullmq';
 import pino from 'pino';
 import { loadConfig } from './config.ts';
 import { TRAIN_QUEUE, type TrainJobData, type TrainJobResult } from './queue/contract.ts';
-import { workerRedis } from './queue/connection.ts';
+import { blockingRedis } from './queue/connection.ts';
 
 export function startWorker(config = loadConfig(), logger = pino({ level: config.logLevel, name: 'seqserve-worker' })) {
   const processorFile = fileURLToPath(new URL('./train/job-processor.ts', import.meta.url));
   const worker = new Worker<TrainJobData, TrainJobResult>(TRAIN_QUEUE, processorFile, {
-    connection: workerRedis(config.redisUrl),
+    connection: blockingRedis(config.redisUrl),
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
     lockDuration: config.jobLockMs,

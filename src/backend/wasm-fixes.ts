@@ -1,6 +1,6 @@
 /**
  * Fixes for the tf.js 4.22 wasm backend (`@tensorflow/tfjs-backend-wasm`), applied once after the
- * wasm backend is registered (see select.ts). Both fixes only touch the global kernel registry:
+ * wasm backend is registered (see select.ts). All fixes only touch the global kernel registry:
  *
  * - `UnsortedSegmentSum` is missing on wasm, so the gradient of `tf.gather` (and therefore of
  *   `tf.layers.embedding`) throws "Kernel 'UnsortedSegmentSum' not registered for backend 'wasm'".
@@ -19,6 +19,10 @@
  *   operator cache is keyed by tensor id only, so a buffer reused as weights under another shape
  *   (`w.reshape(...)` keeps the id) got the operator of the first shape; we pass a copy then.
  *
+ * - `Slice`, `Unpack`, `SplitV`: the shipped kernels copy the whole input out of the wasm heap on
+ *   every slice (Unpack/SplitV once per output), which dominated LSTM/GRU training time after the
+ *   matmul fix. Replaced by kernels that copy only the selected elements (wasm-slice-kernels.ts).
+ *
  * Kernels are looked up by the engine at every op call as `registry.get(`${backend}_${kernel}`)`
  * (tfjs-core kernel_registry.ts, a Map kept on globalThis), so re-registering takes effect at once;
  * `setupFunc`s are only run when a backend is initialised, hence the replacement config keeps the
@@ -26,6 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './wasm-slice-kernels.ts';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
@@ -35,7 +40,7 @@ type KernelParams = Parameters<KernelFunc>[0];
 const MARK = Symbol.for('seqserve.wasmFix');
 
 /** Names of the fixes, in the order they are applied. */
-export const WASM_FIX_NAMES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul'] as const;
+export const WASM_FIX_NAMES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV'] as const;
 
 /**
  * Splitting a batched matmul (both operands batched) into batch-1 XNNPACK calls costs, per batch, two
@@ -381,6 +386,9 @@ export function applyWasmFixes(): string[] {
 
   if (replaceKernel('BatchMatMul', (o) => makeMatMulKernel(o, false))) done.push('BatchMatMul');
   if (replaceKernel('_FusedMatMul', (o) => makeMatMulKernel(o, true))) done.push('_FusedMatMul');
+  if (replaceKernel('Slice', (o) => mark(makeSliceKernel(o)))) done.push('Slice');
+  if (replaceKernel('Unpack', (o) => mark(makeUnpackKernel(o)))) done.push('Unpack');
+  if (replaceKernel('SplitV', (o) => mark(makeSplitVKernel(o)))) done.push('SplitV');
 
   applied = done;
   return [...done];

@@ -13,7 +13,7 @@ export function apiRedis(url: string): Redis {
   return new Redis(url, options);
 }
 
-/** For Workers: BullMQ requires maxRetriesPerRequest null (blocking commands). */
-export function workerRedis(url: string): Redis {
+/** For Workers and QueueEvents: blocking commands (BullMQ requires maxRetriesPerRequest null). */
+export function blockingRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(2000, 100 * times) });
 }

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Queue, QueueEvents, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ServiceError } from '../errors.ts';
-import { apiRedis } from './connection.ts';
+import { apiRedis, blockingRedis } from './connection.ts';
 import { CANCEL_TTL_S, TRAIN_QUEUE, cancelKey, type TrainJobData, type TrainJobResult, type TrainProgressData } from './contract.ts';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -44,11 +44,11 @@ export class TrainingQueue {
   constructor(private readonly opts: { redisUrl: string; prefix: string; attempts: number }) {
     this.redis = apiRedis(opts.redisUrl);
     this.redis.on('error', () => undefined); // state is read through `available`; errors surface per call
-    this.eventsRedis = apiRedis(opts.redisUrl);
+    this.eventsRedis = blockingRedis(opts.redisUrl);
     this.eventsRedis.on('error', () => undefined);
     this.queue = new Queue(TRAIN_QUEUE, { connection: this.redis, prefix: opts.prefix });
     this.queue.on('error', () => undefined);
-    this.queueEvents = new QueueEvents(TRAIN_QUEUE, { connection: this.eventsRedis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: opts.prefix });
+    this.queueEvents = new QueueEvents(TRAIN_QUEUE, { connection: this.eventsRedis, prefix: opts.prefix });
     this.queueEvents.on('error', () => undefined);
     this.events.setMaxListeners(0);
     this.queueEvents.on('progress', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'progress' } satisfies JobEvent));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import WebSocket from 'ws';
+import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { initBackend } from '../../src/backend/select.ts';
 import { buildApp, type App } from '../../src/app.ts';
@@ -17,7 +18,7 @@ import { saveLayersModel } from '../../src/store/layers-io.ts';
 import { normalizeTrainRequest } from '../../src/train/request.ts';
 import { trainLanguageModel } from '../../src/train/train-lm.ts';
 
-type Tap = { testdir(files?: object): string; teardown(fn: () => unknown): void };
+type Tap = Pick<Test, 'testdir' | 'teardown'>;
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TINY_TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(40);

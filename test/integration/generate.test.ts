@@ -110,7 +110,7 @@ t.test('generate over HTTP and SSE', async (t) => {
     }
     const wrongType = await fetch(`${s.url}/generate`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' });
     t.equal(wrongType.status, 415);
-    t.equal((await wrongType.json()).error.code, 'unsupported_media_type');
+    t.equal(((await wrongType.json()) as any).error.code, 'unsupported_media_type');
     const notFound = await get(`${s.url}/nothing-here`);
     t.equal(notFound.status, 404);
     t.equal(notFound.json.error.code, 'route_not_found');
@@ -122,7 +122,8 @@ t.test('generate over HTTP and SSE', async (t) => {
 t.test('over the concurrency cap: 429 overloaded with Retry-After', async (t) => {
   const s = await startServer(t, { maxConcurrentGenerations: 1, maxNewTokens: 5000 });
   await publishTinyModel(s.config, 'tiny');
-  const long = post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 3000 } });
+  // Greedy: the tiny model never picks <eos>, so this runs all 3000 steps.
+  const long = post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 3000, do_sample: false } });
   await new Promise((r) => setTimeout(r, 150));
   const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 5 } });
   t.equal(r.status, 429);
