@@ -105,7 +105,9 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
 
   await app.register(swagger, { openapi: OPENAPI_INFO });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket, { options: { maxPayload: config.maxWsFrameBytes } });
+  // Frames over MAX_WS_FRAME_BYTES get an error frame (the socket stays open); only frames over this
+  // hard cap (4× the limit, at least 1 MiB) make the ws library close the socket with 1009.
+  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.maxWsFrameBytes, 1024 * 1024) } });
 
   await app.register(healthRoutes);
   await app.register(datasetRoutes);

@@ -189,6 +189,10 @@ export function makeSliceKernel(original: tf.KernelConfig): tf.KernelConfig {
     if (!handles(x)) return null;
     const a = attrs as unknown as { begin: number | number[]; size?: number | number[] };
     const [begin, size] = tf.slice_util.parseSliceParams(x, a.begin, a.size);
+    // Out-of-range boxes (the op validates, direct kernel calls may not): shipped behaviour.
+    for (let d = 0; d < x.shape.length; d++) {
+      if (!(begin[d] >= 0 && size[d] >= 0 && begin[d] + size[d] <= x.shape[d])) return null;
+    }
     const wasm = backend as BackendWasm;
     const out = wasm.makeOutput(size, x.dtype);
     if (sizeOf(size) === 0) return out;

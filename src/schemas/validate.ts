@@ -23,7 +23,9 @@ function compiled(schema: TSchema): TypeCheck<TSchema> {
 function fieldName(root: string, pointer: string): string {
   const parts = pointer.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (parts.length === 0) return root;
-  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  // Top-level fields are named bare ("prompt"); nested roots keep their path ("dataset.text").
+  const top = ['body', 'frame', 'query', 'params', 'headers'].includes(root);
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 && top ? p : `.${p}`)).join('').replace(/^/, top ? '' : root);
 }
 
 const show = (v: unknown): string => {
@@ -91,12 +93,34 @@ export function describeError(root: string, e: ValueError): { code: ErrorCode; m
   }
 }
 
+/**
+ * For a union of objects (e.g. `{id}` | `{text}`), the variant the client evidently meant: the one
+ * sharing the most keys with the value. Its errors name the real problem ("dataset.text must be at
+ * least 1 character") instead of "wrong shape".
+ */
+function closestObjectVariant(schema: TSchema, value: unknown): TSchema | undefined {
+  const options = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (!options || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  let best: TSchema | undefined;
+  let bestScore = 0;
+  for (const option of options) {
+    const props = (option as { properties?: Record<string, unknown> }).properties;
+    if (!props) continue;
+    const score = keys.filter((k) => k in props).length;
+    if (score > bestScore) [best, bestScore] = [option, score];
+  }
+  return best;
+}
+
 /** Returns the value typed by its schema, or throws the first problem as a ServiceError. */
 export function validate<T>(schema: TSchema, value: unknown, root = 'body'): T {
   const check = compiled(schema);
   if (check.Check(value)) return value as T;
   const first = check.Errors(value).First();
   if (!first) throw new ServiceError('invalid_request', `${root} is invalid`);
+  const variant = first.type === ValueErrorType.Union ? closestObjectVariant(first.schema, first.value) : undefined;
+  if (variant) validate(variant, first.value, fieldName(root, first.path)); // throws the variant's own first error
   const { code, message } = describeError(root, first);
   throw new ServiceError(code, message);
 }
