@@ -37,23 +37,33 @@ const isProgress = (p: unknown): p is TrainProgressData => typeof p === 'object'
 export class TrainingQueue {
   readonly events = new EventEmitter();
   private readonly redis: Redis;
-  private readonly eventsRedis: Redis;
   private readonly queue: Queue<TrainJobData, TrainJobResult>;
-  private readonly queueEvents: QueueEvents;
+  private queueEvents: QueueEvents | undefined;
+  private eventsClient: Redis | undefined;
+  private closed = false;
 
   constructor(private readonly opts: { redisUrl: string; prefix: string; attempts: number }) {
     this.redis = apiRedis(opts.redisUrl);
     this.redis.on('error', () => undefined); // state is read through `available`; errors surface per call
-    this.eventsRedis = blockingRedis(opts.redisUrl);
-    this.eventsRedis.on('error', () => undefined);
     this.queue = new Queue(TRAIN_QUEUE, { connection: this.redis, prefix: opts.prefix });
     this.queue.on('error', () => undefined);
-    this.queueEvents = new QueueEvents(TRAIN_QUEUE, { connection: this.eventsRedis, prefix: opts.prefix });
-    this.queueEvents.on('error', () => undefined);
     this.events.setMaxListeners(0);
-    this.queueEvents.on('progress', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'progress' } satisfies JobEvent));
-    this.queueEvents.on('completed', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'completed' } satisfies JobEvent));
-    this.queueEvents.on('failed', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'failed' } satisfies JobEvent));
+    // QueueEvents (a blocking XREAD loop) starts once Redis is first reachable: started while Redis
+    // is down, BullMQ can neither connect nor be closed.
+    this.redis.once('ready', () => this.startEvents());
+  }
+
+  private startEvents(): void {
+    if (this.queueEvents || this.closed) return;
+    // BullMQ duplicates the client it is given; the original is kept only to be closed with it.
+    this.eventsClient = blockingRedis(this.opts.redisUrl);
+    this.eventsClient.on('error', () => undefined);
+    const events = new QueueEvents(TRAIN_QUEUE, { connection: this.eventsClient, prefix: this.opts.prefix });
+    events.on('error', () => undefined);
+    events.on('progress', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'progress' } satisfies JobEvent));
+    events.on('completed', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'completed' } satisfies JobEvent));
+    events.on('failed', ({ jobId }) => this.events.emit('job', { job_id: jobId, kind: 'failed' } satisfies JobEvent));
+    this.queueEvents = events;
   }
 
   /** True while the command connection is up. */
@@ -157,8 +167,11 @@ export class TrainingQueue {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.queueEvents.close(), this.queue.close()]);
+    this.closed = true;
+    // BullMQ's close waits for a connection; with Redis down it would wait forever.
+    const closing = Promise.allSettled([this.queueEvents?.close(), this.queue.close()]);
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 2000).unref())]);
     this.redis.disconnect();
-    this.eventsRedis.disconnect();
+    this.eventsClient?.disconnect();
   }
 }

@@ -1,0 +1,43 @@
+// A worker killed mid-training: the job is recovered by another worker and resumes from its checkpoint.
+import t from 'tap';
+import { TINY_TEXT, get, post, startServer, startWorker, waitFor } from '../helpers/app.ts';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+t.test('kill -9 the worker; a new worker resumes the job from its last checkpoint', async (t) => {
+  const s = await startServer(t);
+  const first = startWorker(t, s.config);
+  const epochs = 12;
+  const accepted = await post(`${s.url}/train`, {
+    name: 'survivor',
+    dataset: { text: TINY_TEXT },
+    hyperparameters: { units: 16, embedding_dim: 8, epochs, sequence_length: 16, batch_size: 16, seed: 5 },
+  });
+  const id = accepted.json.job_id;
+  await waitFor(async () => (await get(`${s.url}/train/${id}`)).json.progress?.epoch >= 2, 60000, 'two epochs (checkpointed)');
+  const logsBefore: string[] = (await get(`${s.url}/train/${id}/logs`)).json.logs;
+  const childPid = Number(/pid (\d+)/.exec(logsBefore.join('\n'))?.[1]);
+  first.kill('SIGKILL');
+  await waitFor(() => !alive(childPid), 10000, 'the orphaned training process to exit');
+  t.pass('the sandboxed training process exits with its worker');
+
+  startWorker(t, s.config);
+  const done = await waitFor(async () => {
+    const j = (await get(`${s.url}/train/${id}`)).json;
+    return ['completed', 'failed'].includes(j.status) && j;
+  }, 120000, 'the job to finish on the second worker');
+  t.equal(done.status, 'completed', done.error ?? '');
+  const logs: string[] = (await get(`${s.url}/train/${id}/logs`)).json.logs;
+  const resumed = logs.map((l) => /resumed from checkpoint: epoch (\d+)/.exec(l)).find(Boolean);
+  t.ok(resumed, `logs say it resumed: ${logs.join(' | ')}`);
+  t.ok(Number(resumed![1]) >= 2, 'from epoch 2 or later, not from scratch');
+  const model = await get(`${s.url}/models/survivor`);
+  t.equal(model.json.versions[0].manifest.training.epochs_completed, epochs);
+});
