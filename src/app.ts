@@ -103,7 +103,11 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
     void reply.code(404).send(errorBody('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
-  await app.register(swagger, { openapi: OPENAPI_INFO });
+  await app.register(swagger, {
+    openapi: OPENAPI_INFO,
+    // Components are named by the schemas' $id (GenerateRequest, Job, …), not def-0, def-1.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Frames over MAX_WS_FRAME_BYTES get an error frame (the socket stays open); only frames over this
   // hard cap (4× the limit, at least 1 MiB) make the ws library close the socket with 1009.
