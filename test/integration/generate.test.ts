@@ -71,6 +71,22 @@ t.test('generate over HTTP and SSE', async (t) => {
     t.equal(old.json.details.model, 'tiny@1');
   });
 
+  await t.test('models: list, detail, delete a version, delete a model', async (t) => {
+    await publishTinyModel(s.config, 'doomed', { epochs: 1 });
+    await publishTinyModel(s.config, 'doomed', { epochs: 1 });
+    t.ok((await get(`${s.url}/models`)).json.models.some((m: any) => m.name === 'doomed' && m.latest === 2 && m.versions === 2));
+    t.equal((await post(`${s.url}/generate`, { model: 'doomed@2', prompt: 'a', parameters: { max_new_tokens: 2 } })).status, 200);
+    const delVersion = await fetch(`${s.url}/models/doomed/versions/2`, { method: 'DELETE' });
+    t.equal(delVersion.status, 200);
+    t.equal((await get(`${s.url}/models/doomed`)).json.latest, 1, 'latest moves back');
+    const gone = await post(`${s.url}/generate`, { model: 'doomed@2', prompt: 'a', parameters: { max_new_tokens: 2 } });
+    t.equal(gone.json.error.code, 'version_not_found', 'a deleted version is no longer served from the cache');
+    t.equal((await post(`${s.url}/generate`, { model: 'doomed', prompt: 'a', parameters: { max_new_tokens: 2 } })).json.details.model, 'doomed@1');
+    t.equal((await fetch(`${s.url}/models/doomed`, { method: 'DELETE' })).status, 200);
+    t.equal((await get(`${s.url}/models/doomed`)).json.error.code, 'model_not_found');
+    t.equal((await get(`${s.url}/models/Bad..Name`)).json.error.code, 'invalid_model_name');
+  });
+
   await t.test('no tensors leak across 100 generations', async (t) => {
     await post(`${s.url}/generate`, { model: 'tiny', prompt: 'warm up', parameters: { max_new_tokens: 5 } });
     const baseline = tf.memory().numTensors;

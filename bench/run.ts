@@ -1,0 +1,14 @@
+/** `npm run bench`: every benchmark in turn (none of them is a test). Results: bench/README.md. */
+import { spawnSync } from 'node:child_process';
+
+const benches: Array<[string, string[]]> = [
+  ['generation (in-process)', ['bench/generate.ts']],
+  ['training throughput (wasm fixes vs as shipped)', ['bench/wasm-fixes.ts', '--batches', '4', '--cpu-batches', '1']],
+];
+let failed = 0;
+for (const [title, args] of benches) {
+  console.log(`\n## ${title}\n$ node --import tsx ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);
