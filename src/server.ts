@@ -1,11 +1,14 @@
 /** API process entry: config → compute backend → Fastify app → listen; graceful shutdown on SIGTERM/SIGINT. */
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import { loadConfig, type Config } from './config.ts';
 import { initBackend } from './backend/select.ts';
 import { buildApp, type App } from './app.ts';
 
 export async function startServer(config: Config = loadConfig()): Promise<App> {
-  const app = await buildApp(config, await initBackend(config.tfjsBackend));
+  // The backend is chosen before the app exists; its fallbacks (e.g. tfjs-node missing) are logged here.
+  const backend = await initBackend(config.tfjsBackend, pino({ level: config.logLevel, name: 'seqserve-backend' }));
+  const app = await buildApp(config, backend);
   app.log.info({ backend: app.services.backend }, 'compute backend ready');
   await app.listen({ port: config.port, host: config.host });
   return app;

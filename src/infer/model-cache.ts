@@ -97,33 +97,32 @@ export class ModelCache {
     }
   }
 
+  /** Removes an entry; its weights are freed now if unused, else by the last release(). */
+  private drop(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    entry.evicted = true;
+    if (entry.users === 0) entry.loading.then((m) => m.lm.dispose(), () => undefined);
+  }
+
   private evictBeyondCapacity(): void {
-    if (this.entries.size <= this.capacity) return;
-    const oldest = [...this.entries.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [key, entry] of oldest) {
+    const byAge = [...this.entries.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [key, entry] of byAge) {
       if (this.entries.size <= this.capacity) break;
-      this.entries.delete(key);
-      entry.evicted = true;
-      if (entry.users === 0) entry.loading.then((m) => m.lm.dispose(), () => undefined);
+      this.drop(key, entry);
     }
   }
 
-  /** Drops the cached versions of `name` (after DELETE /models/:name[/versions/:v]); held ones are disposed on release. */
+  /** Drops the cached versions of `name` (after DELETE /models/:name[/versions/:v]). */
   forget(name: string, version?: number): void {
     for (const [key, entry] of this.entries) {
-      if (key !== `${name}@${version}` && !(version === undefined && key.startsWith(`${name}@`))) continue;
-      this.entries.delete(key);
-      entry.evicted = true;
-      if (entry.users === 0) entry.loading.then((m) => m.lm.dispose(), () => undefined);
+      if (version === undefined ? key.startsWith(`${name}@`) : key === `${name}@${version}`) this.drop(key, entry);
     }
   }
 
-  /** Drops every model no request holds (used on shutdown and by tests). */
+  /** Drops every model (shutdown, tests). */
   async clear(): Promise<void> {
-    for (const [key, entry] of this.entries) {
-      this.entries.delete(key);
-      entry.evicted = true;
-      if (entry.users === 0) await entry.loading.then((m) => m.lm.dispose(), () => undefined);
-    }
+    const loads = [...this.entries.values()].map((e) => e.loading.catch(() => undefined));
+    for (const [key, entry] of this.entries) this.drop(key, entry);
+    await Promise.all(loads);
   }
 }

@@ -10,6 +10,7 @@
 import type { SandboxedJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { initBackend } from '../backend/select.ts';
 import { ModelStore } from '../store/registry.ts';
@@ -31,7 +32,7 @@ process.on('disconnect', () => process.exit(1));
 
 export default async function processTrainJob(job: SandboxedJob<TrainJobData, TrainJobResult>): Promise<TrainJobResult> {
   const config = loadConfig();
-  const backend = await initBackend(config.tfjsBackend);
+  const backend = await initBackend(config.tfjsBackend, pino({ level: config.logLevel, name: 'seqserve-trainer' }));
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const key = cancelKey(config.queuePrefix, String(job.id));
   const log = async (line: string) => {
