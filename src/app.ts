@@ -15,9 +15,11 @@ import { ModelStore } from './store/registry.ts';
 import { DatasetStore } from './train/datasets.ts';
 import { ModelCache } from './infer/model-cache.ts';
 import { InferenceService } from './infer/service.ts';
+import { ServiceMetrics } from './infer/metrics.ts';
 import { TrainingQueue } from './queue/training-queue.ts';
 import type { BackendInfo } from './backend/select.ts';
 import { healthRoutes } from './http/health.ts';
+import { metricsRoutes } from './http/metrics.ts';
 import { datasetRoutes } from './http/datasets.ts';
 import { trainRoutes } from './http/train.ts';
 import { modelRoutes } from './http/models.ts';
@@ -33,6 +35,7 @@ export interface AppServices {
   cache: ModelCache;
   inference: InferenceService;
   queue: TrainingQueue;
+  metrics: ServiceMetrics;
   startedAt: number;
 }
 
@@ -78,16 +81,25 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    services.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    services.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
 
   const store = overrides.store ?? new ModelStore(config.modelsDir);
   const cache = overrides.cache ?? new ModelCache(store, config.modelCacheSize);
+  let inference: InferenceService | undefined;
+  const metrics = new ServiceMetrics({ inFlight: () => inference?.inFlight ?? 0, loadedModels: () => cache.size });
+  inference = overrides.inference ?? new InferenceService(cache, config, metrics);
   const services: AppServices = {
     config,
     backend,
     store,
     datasets: overrides.datasets ?? new DatasetStore(config.dataDir, { maxBytes: config.maxDatasetBytes }),
     cache,
-    inference: overrides.inference ?? new InferenceService(cache, config),
+    inference,
+    metrics,
     queue: overrides.queue ?? new TrainingQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobAttempts }),
     startedAt: Date.now(),
   };
@@ -114,6 +126,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   await app.register(websocket, { options: { maxPayload: Math.max(4 * config.maxWsFrameBytes, 1024 * 1024) } });
 
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(datasetRoutes);
   await app.register(trainRoutes);
   await app.register(modelRoutes);

@@ -21,6 +21,7 @@ export class InferenceService {
   constructor(
     private readonly cache: ModelCache,
     private readonly limits: ParamLimits & { maxConcurrentGenerations: number },
+    private readonly observer?: { observeGeneration(result: GenerationResult, firstTokenMs: number | null): void },
   ) {}
 
   get inFlight(): number {
@@ -45,7 +46,17 @@ export class InferenceService {
           throw new ServiceError('model_task_mismatch', `model: ${lease.model.ref} is a ${lease.model.manifest.task} model; /generate needs a generate (language) model`);
         }
         opts.onStart?.();
-        return await generateText(lease.model, input.prompt, params, opts);
+        const admitted = performance.now();
+        let firstTokenMs: number | null = null;
+        const result = await generateText(lease.model, input.prompt, params, {
+          signal: opts.signal,
+          onToken: (e) => {
+            firstTokenMs ??= performance.now() - admitted;
+            opts.onToken?.(e);
+          },
+        });
+        this.observer?.observeGeneration(result, firstTokenMs);
+        return result;
       } finally {
         lease.release();
       }

@@ -97,6 +97,18 @@ t.test('generate over HTTP and SSE', async (t) => {
     t.equal(tf.memory().numTensors, baseline);
   });
 
+  await t.test('/metrics counts generations and tokens', async (t) => {
+    const res = await fetch(`${s.url}/metrics`);
+    t.equal(res.status, 200);
+    const text = await res.text();
+    const tokens = Number(/^seqserve_generated_tokens_total (\d+)/m.exec(text)?.[1]);
+    t.ok(tokens > 800, `generated tokens counted (${tokens})`);
+    t.match(text, /seqserve_generations_total\{finish_reason="length"\} \d+/);
+    t.match(text, /seqserve_http_requests_total\{method="POST",route="\/generate",status="200"\} \d+/);
+    t.match(text, /seqserve_time_to_first_token_seconds_count \d+/);
+    t.match(text, /seqserve_tensors \d+/);
+  });
+
   await t.test('bad input gets 4xx in the error shape', async (t) => {
     const cases: Array<[string, unknown, number, string, RegExp?]> = [
       ['malformed JSON', '{"model": "tiny",', 400, 'invalid_json'],
