@@ -41,3 +41,32 @@ t.test('kill -9 the worker; a new worker resumes the job from its last checkpoin
   const model = await get(`${s.url}/models/survivor`);
   t.equal(model.json.versions[0].manifest.training.epochs_completed, epochs);
 });
+
+t.test('SIGTERM: the worker checkpoints mid-epoch and exits; the next worker resumes from that step', async (t) => {
+  const s = await startServer(t);
+  const first = startWorker(t, s.config);
+  const accepted = await post(`${s.url}/train`, {
+    name: 'graceful',
+    dataset: { text: TINY_TEXT.repeat(4) },
+    hyperparameters: { units: 32, embedding_dim: 8, epochs: 3, sequence_length: 16, batch_size: 4, seed: 6 },
+  });
+  const id = accepted.json.job_id;
+  await waitFor(async () => (await get(`${s.url}/train/${id}`)).json.progress?.step >= 5, 60000, 'a few steps');
+  const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
+  first.kill('SIGTERM');
+  const code = await exited;
+  t.equal(code, 0, 'the worker exits cleanly on SIGTERM');
+  const logs: string[] = (await get(`${s.url}/train/${id}/logs`)).json.logs;
+  t.ok(logs.some((l) => /worker shutting down: checkpoint saved/.test(l)), 'the attempt ended with a checkpoint');
+
+  startWorker(t, s.config);
+  const done = await waitFor(async () => {
+    const j = (await get(`${s.url}/train/${id}`)).json;
+    return ['completed', 'failed'].includes(j.status) && j;
+  }, 120000, 'the job to finish on the next worker');
+  t.equal(done.status, 'completed', done.error ?? '');
+  const after: string[] = (await get(`${s.url}/train/${id}/logs`)).json.logs;
+  const resumed = after.map((l) => /resumed from checkpoint: epoch (\d+), step (\d+)/.exec(l)).find(Boolean);
+  t.ok(resumed, 'resumed from the shutdown checkpoint');
+  t.ok(Number(resumed![1]) > 0 || Number(resumed![2]) > 0, 'not from scratch');
+});

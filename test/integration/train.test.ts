@@ -139,3 +139,28 @@ t.test('datasets: upload, validate, train from one, delete', async (t) => {
   t.equal((await get(`${s.url}/datasets/${text.json.id}`)).status, 404);
   t.equal((await get(`${s.url}/datasets/nope`)).status, 400);
 });
+
+t.test('a GRU with the word tokenizer on JSONL records (CJK and emoji) trains and generates', async (t) => {
+  const s = await startServer(t);
+  startWorker(t, s.config);
+  const rows = Array.from({ length: 60 }, (_, i) => JSON.stringify({ text: i % 2 ? '我们今天去北京。天气很好 😀' : 'we go to Beijing today, the weather is fine 😀' })).join('\n');
+  const ds = await fetch(`${s.url}/datasets`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: rows }).then((r) => r.json() as Promise<any>);
+  t.equal(ds.examples, 60);
+  const job = await post(`${s.url}/train`, {
+    name: 'words', architecture: 'gru', dataset: { id: ds.id }, tokenizer: { type: 'word', max_vocab: 100 },
+    hyperparameters: { units: 16, embedding_dim: 8, epochs: 2, sequence_length: 8, batch_size: 8 },
+  });
+  t.equal(job.status, 202);
+  const done = await waitFor(async () => {
+    const j = (await get(`${s.url}/train/${job.json.job_id}`)).json;
+    return ['completed', 'failed'].includes(j.status) && j;
+  }, 90000, 'word-level GRU training');
+  t.equal(done.status, 'completed', done.error ?? '');
+  const manifest = (await get(`${s.url}/models/words`)).json.versions[0].manifest;
+  t.equal(manifest.architecture, 'gru');
+  t.equal(manifest.tokenizer.type, 'word');
+  const gen = await post(`${s.url}/generate`, { model: 'words', prompt: '我们', parameters: { max_new_tokens: 6, seed: 1 } });
+  t.equal(gen.status, 200);
+  t.equal(gen.json.details.input_tokens, 2, '<bos> + one word: 我们 is a single token');
+  t.notOk(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(gen.json.generated_text), 'no broken surrogate pairs');
+});
