@@ -52,14 +52,29 @@ export class CheckpointDir {
 
   /** The last complete checkpoint, or null when there is none (or it is unreadable). Tensors belong to the caller. */
   async load(): Promise<LoadedCheckpoint | null> {
+    for (const dir of [this.dir, ...(await this.previousDirs())]) {
+      const loaded = await this.loadFrom(dir);
+      if (loaded) return loaded;
+    }
+    return null;
+  }
+
+  /** `<dir>.old-*` exists only when a crash hit save() between its two renames. */
+  private async previousDirs(): Promise<string[]> {
+    const prefix = `${path.basename(this.dir)}.old-`;
+    const names = await fs.readdir(path.dirname(this.dir)).catch(() => [] as string[]);
+    return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(path.dirname(this.dir), n));
+  }
+
+  private async loadFrom(dir: string): Promise<LoadedCheckpoint | null> {
     let meta: { state: CheckpointState; model: tf.io.WeightsManifestEntry[]; optimizer: tf.io.WeightsManifestEntry[] };
     try {
-      meta = JSON.parse(await fs.readFile(path.join(this.dir, 'checkpoint.json'), 'utf8'));
+      meta = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8'));
     } catch {
       return null;
     }
-    const model = await decodeFrom(path.join(this.dir, 'model.bin'), meta.model);
-    const optimizer = await decodeFrom(path.join(this.dir, 'optimizer.bin'), meta.optimizer);
+    const model = await decodeFrom(path.join(dir, 'model.bin'), meta.model);
+    const optimizer = await decodeFrom(path.join(dir, 'optimizer.bin'), meta.optimizer);
     return {
       state: meta.state,
       modelWeights: meta.model.map((s) => model[s.name]!),
@@ -88,6 +103,6 @@ export class CheckpointDir {
   }
 
   async remove(): Promise<void> {
-    await fs.rm(this.dir, { recursive: true, force: true });
+    for (const dir of [this.dir, ...(await this.previousDirs())]) await fs.rm(dir, { recursive: true, force: true });
   }
 }

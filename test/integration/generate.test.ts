@@ -1,7 +1,7 @@
 // POST /generate over a real server: JSON, SSE, determinism, stop sequences, limits, bad input, tensor hygiene.
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
-import { get, post, publishTinyModel, startServer } from '../helpers/app.ts';
+import { get, post, publishTinyModel, startServer, waitFor } from '../helpers/app.ts';
 
 t.test('generate over HTTP and SSE', async (t) => {
   const s = await startServer(t, { maxNewTokens: 200, maxPromptChars: 500 });
@@ -147,7 +147,7 @@ t.test('generate over HTTP and SSE', async (t) => {
   });
 });
 
-t.test('over the concurrency cap: 429 overloaded with Retry-After', async (t) => {
+t.test('long generations: 429 over the concurrency cap; closing an SSE connection cancels', async (t) => {
   const s = await startServer(t, { maxConcurrentGenerations: 1, maxNewTokens: 5000 });
   await publishTinyModel(s.config, 'tiny');
   // Greedy: the tiny model never picks <eos>, so this runs all 3000 steps.
@@ -158,4 +158,18 @@ t.test('over the concurrency cap: 429 overloaded with Retry-After', async (t) =>
   t.equal(r.json.error.code, 'overloaded');
   t.equal(r.headers.get('retry-after'), '1');
   t.equal((await long).status, 200);
+
+  await t.test('closing an SSE connection cancels its generation', async (t) => {
+    const abort = new AbortController();
+    const res = await fetch(`${s.url}/generate`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, signal: abort.signal,
+      body: JSON.stringify({ model: 'tiny', prompt: 'the ', stream: true, parameters: { max_new_tokens: 4000, do_sample: false } }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    await waitFor(() => s.app.services.inference.inFlight === 0, 5000, 'the generation to stop');
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    t.match(metrics, /seqserve_generations_total\{finish_reason="cancelled"\} 1/);
+  });
 });

@@ -85,6 +85,12 @@ t.test('checkpoint round trip restores weights, optimizer and position', async (
   const optWeights = await opt.getWeights();
   t.equal(loaded!.optimizerWeights.length, optWeights.length);
   t.same(loaded!.optimizerWeights.map((w) => w.name), optWeights.map((w) => w.name));
+  // A crash between save()'s two renames leaves only `<dir>.old-*`: it is still found.
+  const { rename } = await import('node:fs/promises');
+  await rename(ckpt.dir, `${ckpt.dir}.old-abc123`);
+  const recovered = await ckpt.load();
+  t.equal(recovered?.state.step, 5, 'the previous checkpoint survives a crash mid-save');
+  tf.dispose([...recovered!.modelWeights, ...recovered!.optimizerWeights.map((w) => w.tensor)]);
   await ckpt.remove();
   t.equal(await ckpt.load(), null);
   tf.dispose([x, ...loaded!.modelWeights, ...loaded!.optimizerWeights.map((w) => w.tensor)]);
