@@ -100,6 +100,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
 
   const sessionStart = Date.now();
   let sessionTokens = 0;
+  let sessionSteps = 0;
   let lastCheckpointAt = Date.now();
   let lastReportAt = 0;
   let stopped = false;
@@ -130,16 +131,16 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
       lastLoss = lossSum / lossCount;
       trainedTokens += b.rows * b.seqLen;
       sessionTokens += b.rows * b.seqLen;
-      const elapsed = (Date.now() - sessionStart) / 1000;
-      const tps = elapsed > 0 ? sessionTokens / elapsed : null;
+      sessionSteps++;
       const now = Date.now();
       if (now - lastReportAt > 500 || step === steps - 1) {
         lastReportAt = now;
+        const elapsed = (now - sessionStart) / 1000;
         const stepsLeft = (hp.epochs - epoch - 1) * steps + (steps - step - 1);
-        const perStep = elapsed / Math.max(1, sessionTokens / (b.rows * b.seqLen));
         await hooks.onProgress({
           epoch, epochs: hp.epochs, step: step + 1, steps, loss: lastLoss, val_loss: lastValLoss,
-          tokens_per_sec: tps === null ? null : Math.round(tps), eta_s: Math.round(stepsLeft * perStep),
+          tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
+          eta_s: Math.round((stepsLeft * elapsed) / sessionSteps),
         });
       }
       if (now - lastCheckpointAt > checkpointEveryMs && step < steps - 1) {
@@ -157,7 +158,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
     await hooks.onProgress({
       epoch, epochs: hp.epochs, step: steps, steps, loss: lastLoss, val_loss: lastValLoss,
       tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
-      eta_s: Math.round(((hp.epochs - epoch) * elapsed) / Math.max(1, epoch)),
+      eta_s: Math.round(((hp.epochs - epoch) * steps * elapsed) / Math.max(1, sessionSteps)),
     });
     await hooks.log(`epoch ${epoch}/${hp.epochs}: loss ${lastLoss?.toFixed(4)} val_loss ${lastValLoss === null ? 'n/a' : lastValLoss.toFixed(4)}`);
   }

@@ -140,6 +140,14 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | 
   }
 }
 
+/** Polls GET /train/:id until the job has ended; returns its view. */
+export async function waitForJob(baseUrl: string, jobId: string, timeoutMs = 120000): Promise<any> {
+  return waitFor(async () => {
+    const job = (await get(`${baseUrl}/train/${jobId}`)).json;
+    return ['completed', 'failed', 'cancelled'].includes(job.status) && job;
+  }, timeoutMs, `training job ${jobId} to end`);
+}
+
 /** A WebSocket client that records every frame it receives. */
 export async function wsClient(t: Tap, url: string) {
   const ws = new WebSocket(url);

@@ -1,6 +1,6 @@
 // A worker killed mid-training: the job is recovered by another worker and resumes from its checkpoint.
 import t from 'tap';
-import { TINY_TEXT, get, post, startServer, startWorker, waitFor } from '../helpers/app.ts';
+import { TINY_TEXT, get, post, startServer, startWorker, waitFor, waitForJob } from '../helpers/app.ts';
 
 const alive = (pid: number) => {
   try {
@@ -29,10 +29,7 @@ t.test('kill -9 the worker; a new worker resumes the job from its last checkpoin
   t.pass('the sandboxed training process exits with its worker');
 
   startWorker(t, s.config);
-  const done = await waitFor(async () => {
-    const j = (await get(`${s.url}/train/${id}`)).json;
-    return ['completed', 'failed'].includes(j.status) && j;
-  }, 120000, 'the job to finish on the second worker');
+  const done = await waitForJob(s.url, id, 120000);
   t.equal(done.status, 'completed', done.error ?? '');
   const logs: string[] = (await get(`${s.url}/train/${id}/logs`)).json.logs;
   const resumed = logs.map((l) => /resumed from checkpoint: epoch (\d+)/.exec(l)).find(Boolean);
@@ -60,10 +57,7 @@ t.test('SIGTERM: the worker checkpoints mid-epoch and exits; the next worker res
   t.ok(logs.some((l) => /worker shutting down: checkpoint saved/.test(l)), 'the attempt ended with a checkpoint');
 
   startWorker(t, s.config);
-  const done = await waitFor(async () => {
-    const j = (await get(`${s.url}/train/${id}`)).json;
-    return ['completed', 'failed'].includes(j.status) && j;
-  }, 120000, 'the job to finish on the next worker');
+  const done = await waitForJob(s.url, id, 120000);
   t.equal(done.status, 'completed', done.error ?? '');
   const after: string[] = (await get(`${s.url}/train/${id}/logs`)).json.logs;
   const resumed = after.map((l) => /resumed from checkpoint: epoch (\d+), step (\d+)/.exec(l)).find(Boolean);

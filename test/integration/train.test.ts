@@ -1,6 +1,6 @@
 // The whole training path: real server, real Redis + BullMQ, a real worker process.
 import t from 'tap';
-import { TINY_TEXT, get, post, startServer, startWorker, waitFor, wsClient } from '../helpers/app.ts';
+import { TINY_TEXT, get, post, startServer, startWorker, waitFor, waitForJob, wsClient } from '../helpers/app.ts';
 
 const tinyJob = (name: string, hp: Record<string, unknown> = {}) => ({
   name,
@@ -125,10 +125,7 @@ t.test('datasets: upload, validate, train from one, delete', async (t) => {
 
   const job = await post(`${s.url}/train`, { ...tinyJob('from-upload'), dataset: { id: text.json.id } });
   t.equal(job.status, 202);
-  const done = await waitFor(async () => {
-    const j = (await get(`${s.url}/train/${job.json.job_id}`)).json;
-    return ['completed', 'failed'].includes(j.status) && j;
-  }, 90000, 'training from a dataset');
+  const done = await waitForJob(s.url, job.json.job_id, 90000);
   t.equal(done.status, 'completed', done.error ?? '');
   const model = await get(`${s.url}/models/from-upload`);
   t.equal(model.json.versions[0].manifest.dataset.id, text.json.id);
@@ -151,10 +148,7 @@ t.test('a GRU with the word tokenizer on JSONL records (CJK and emoji) trains an
     hyperparameters: { units: 16, embedding_dim: 8, epochs: 2, sequence_length: 8, batch_size: 8 },
   });
   t.equal(job.status, 202);
-  const done = await waitFor(async () => {
-    const j = (await get(`${s.url}/train/${job.json.job_id}`)).json;
-    return ['completed', 'failed'].includes(j.status) && j;
-  }, 90000, 'word-level GRU training');
+  const done = await waitForJob(s.url, job.json.job_id, 90000);
   t.equal(done.status, 'completed', done.error ?? '');
   const manifest = (await get(`${s.url}/models/words`)).json.versions[0].manifest;
   t.equal(manifest.architecture, 'gru');
