@@ -74,12 +74,22 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // On close: stop accepting, drop idle keep-alive sockets, let in-flight requests finish
+    // (the process exits anyway after SHUTDOWN_TIMEOUT_MS).
+    forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(fastifyValidatorCompiler as never);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // Responses finishing during shutdown close their keep-alive connection, so close() can complete.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
