@@ -42,7 +42,7 @@ async function windowRerun(n: number): Promise<number> {
   const sampler = createSampler(params);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const { state, logits } = model.lm.prefill(ids.slice(-64));
+    const { state, logits } = await model.lm.prefill(ids.slice(-64));
     const row = (await logits.data()) as Float32Array;
     disposeState(state);
     logits.dispose();

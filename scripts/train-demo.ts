@@ -6,12 +6,10 @@
  *
  * Needs: apt-get install bible-kjv. Options: EPOCHS=n (default 20: ~21 minutes at ~5,400 tokens/s on 2 cores).
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { initBackend } from '../src/backend/select.ts';
 import { ModelStore } from '../src/store/registry.ts';
-import { saveLayersModel } from '../src/store/layers-io.ts';
+import { publishLanguageModel } from '../src/train/publish.ts';
 import { normalizeTrainRequest } from '../src/train/request.ts';
 import { trainLanguageModel } from '../src/train/train-lm.ts';
 import { describeDataset } from '../src/train/records.ts';
@@ -47,32 +45,11 @@ const outcome = await trainLanguageModel(job, [text], {
 
 const store = new ModelStore(config.modelsDir);
 await store.deleteModel(DEMO_MODEL).catch(() => undefined);
-const { version, dir } = await store.publish(
-  DEMO_MODEL,
-  async (tmp) => {
-    await saveLayersModel(outcome.model, tmp);
-    await writeFile(path.join(tmp, 'tokenizer.json'), JSON.stringify(outcome.tokenizer.toJSON()));
-  },
-  {
-    task: 'generate',
-    architecture: 'lstm',
-    hyperparameters: { ...job.hyperparameters },
-    tokenizer: { type: 'char', vocab_size: outcome.tokenizer.vocabSize, max_vocab: job.tokenizer.max_vocab },
-    metrics: outcome.metrics,
-    dataset: { ...(await describeDataset(config, job.dataset)), source: DEMO_CORPUS_SOURCE.name, license: DEMO_CORPUS_SOURCE.license },
-    training: {
-      epochs_completed: outcome.epochsCompleted,
-      tokens_per_sec: Math.round(outcome.tokensPerSec ?? 0),
-      duration_s: Math.round(outcome.durationSec),
-      seed: job.hyperparameters.seed,
-    },
-    backend: backend.name,
-    created_at: new Date().toISOString(),
-    license: DEMO_CORPUS_SOURCE.license,
-    data_package: DEMO_CORPUS_SOURCE.package,
-    trained_by: 'npm run train:demo (scripts/train-demo.ts)',
-  },
-);
+const { version, dir } = await publishLanguageModel(store, job, outcome, {
+  dataset: { ...(await describeDataset(config, job.dataset)), source: DEMO_CORPUS_SOURCE.name, license: DEMO_CORPUS_SOURCE.license },
+  backend: backend.name,
+  extra: { license: DEMO_CORPUS_SOURCE.license, data_package: DEMO_CORPUS_SOURCE.package, trained_by: 'npm run train:demo (scripts/train-demo.ts)' },
+});
 outcome.model.dispose();
 console.log(`\npublished ${DEMO_MODEL}@${version} in ${dir}: ${JSON.stringify(outcome.metrics)}; ${Math.round(outcome.tokensPerSec ?? 0)} tokens/s over ${Math.round(outcome.durationSec)} s`);
 

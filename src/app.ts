@@ -58,7 +58,7 @@ function fromFastifyError(err: FastifyError): ServiceError {
   };
   const hit = err.code ? byCode[err.code] : undefined;
   if (hit) return new ServiceError(hit[0], `${hit[1]}${err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `: ${err.message}` : ''}`);
-  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new ServiceError('invalid_json', `body is not valid JSON: ${err.message}`);
+  if (err instanceof SyntaxError) return new ServiceError('invalid_json', `body is not valid JSON: ${err.message}`);
   if (err.statusCode === 413) return new ServiceError('payload_too_large', err.message);
   if (err.statusCode === 415) return new ServiceError('unsupported_media_type', err.message);
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ServiceError('invalid_request', err.message);

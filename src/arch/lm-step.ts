@@ -9,6 +9,7 @@
  *
  * Shapes: ids [B] int32; per layer h (and c for LSTM) [B, H]; logits [B, V] float32.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { RecurrentKind } from './lm.ts';
 
@@ -16,6 +17,9 @@ interface RecurrentWeights {
   kernel: tf.Tensor2D; // [in, G·H]
   recurrent: tf.Tensor2D; // [H, G·H]
   bias: tf.Tensor1D; // [G·H]
+  /** GRU only: recurrent [H, 2H] for the z and r gates, and [H, H] for the candidate. */
+  recurrentZR?: tf.Tensor2D;
+  recurrentH?: tf.Tensor2D;
 }
 
 /** One tensor per layer for h, and for LSTM one more for c. */
@@ -33,26 +37,36 @@ export class RecurrentLanguageModel {
   private readonly outKernel: tf.Tensor2D;
   private readonly outBias: tf.Tensor1D;
 
-  /** Copies the weights out of a trained LayersModel built by buildLanguageModel; the model may be disposed after. */
+  /**
+   * Copies the weights out of a trained LayersModel built by buildLanguageModel; the model may be
+   * disposed after. Throws (leaving no tensors behind) when a layer is missing.
+   */
   constructor(model: tf.LayersModel, kind: RecurrentKind) {
     this.kind = kind;
-    const byName = (n: string) => model.getLayer(n);
-    this.embeddings = tf.keep(byName('embedding').getWeights()[0]!.clone()) as tf.Tensor2D;
-    this.layers = [];
-    for (let i = 0; ; i++) {
-      let layer: tf.layers.Layer;
-      try {
-        layer = byName(`${kind}_${i}`);
-      } catch {
-        break;
+    const layerNames = new Set(model.layers.map((l) => l.name));
+    const copy = (name: string) => {
+      if (!layerNames.has(name)) throw new Error(`model has no layer "${name}" (expected a ${kind} language model)`);
+      return model.getLayer(name).getWeights().map((w) => w.clone());
+    };
+    // tidy: the copies returned are kept, and all of them are freed if a layer turns out missing.
+    const weights = tf.tidy(() => {
+      const layers: RecurrentWeights[] = [];
+      for (let i = 0; i === 0 || layerNames.has(`${kind}_${i}`); i++) {
+        const [kernel, recurrent, bias] = copy(`${kind}_${i}`) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const w: RecurrentWeights = { kernel, recurrent, bias };
+        if (kind === 'gru') {
+          const units = recurrent.shape[0];
+          [w.recurrentZR, w.recurrentH] = tf.split(recurrent, [2 * units, units], 1) as [tf.Tensor2D, tf.Tensor2D];
+        }
+        layers.push(w);
       }
-      const [kernel, recurrent, bias] = layer.getWeights().map((w) => tf.keep(w.clone()));
-      this.layers.push({ kernel: kernel as tf.Tensor2D, recurrent: recurrent as tf.Tensor2D, bias: bias as tf.Tensor1D });
-    }
-    if (this.layers.length === 0) throw new Error(`model has no ${kind}_0 layer`);
-    const [outKernel, outBias] = byName('logits').getWeights().map((w) => tf.keep(w.clone()));
-    this.outKernel = outKernel as tf.Tensor2D;
-    this.outBias = outBias as tf.Tensor1D;
+      const [outKernel, outBias] = copy('logits') as [tf.Tensor2D, tf.Tensor1D];
+      return { embeddings: copy('embedding')[0] as tf.Tensor2D, layers, outKernel, outBias } as unknown as tf.TensorContainer;
+    }) as unknown as { embeddings: tf.Tensor2D; layers: RecurrentWeights[]; outKernel: tf.Tensor2D; outBias: tf.Tensor1D };
+    this.embeddings = weights.embeddings;
+    this.layers = weights.layers;
+    this.outKernel = weights.outKernel;
+    this.outBias = weights.outBias;
     this.units = this.layers[0]!.recurrent.shape[0];
     this.vocabSize = this.outBias.shape[0];
   }
@@ -63,26 +77,44 @@ export class RecurrentLanguageModel {
     return { h: zeros(), c: this.kind === 'lstm' ? zeros() : [] };
   }
 
-  /** Runs `ids` (one sequence, length ≥ 1) from the zero state; returns the state after the last id and its logits [1, V]. */
-  prefill(ids: readonly number[]): { state: RecurrentState; logits: tf.Tensor2D } {
+  /**
+   * Runs `ids` (one sequence, length ≥ 1) from the zero state; returns the state after the last id
+   * and its logits [1, V]. Only the last position is projected to the vocabulary, and the loop
+   * yields to the event loop every `yieldEvery` ids so a long prompt cannot stall other requests.
+   */
+  async prefill(ids: readonly number[], yieldEvery = 64): Promise<{ state: RecurrentState; logits: tf.Tensor2D }> {
     if (ids.length === 0) throw new Error('prefill needs at least one id');
     let state = this.initialState(1);
-    let logits: tf.Tensor2D | undefined;
-    for (const id of ids) {
-      logits?.dispose();
-      const next = this.step(Int32Array.of(id), state);
+    try {
+      for (let i = 0; i < ids.length; i++) {
+        const next = this.advance(Int32Array.of(ids[i]!), state);
+        disposeState(state);
+        state = next;
+        if ((i + 1) % yieldEvery === 0) await yieldToEventLoop();
+      }
+      return { state, logits: this.logits(state) };
+    } catch (err) {
       disposeState(state);
-      state = next.state;
-      logits = next.logits;
+      throw err;
     }
-    return { state, logits: logits! };
   }
 
   /** One token for every row: ids [B] → logits [B, V] and the new state (input state untouched). */
   step(ids: Int32Array, state: RecurrentState): { state: RecurrentState; logits: tf.Tensor2D } {
+    const next = this.advance(ids, state);
+    return { state: next, logits: this.logits(next) };
+  }
+
+  /** Logits [B, V] from the top layer's h of a state. */
+  logits(state: RecurrentState): tf.Tensor2D {
+    return tf.tidy(() => tf.add(tf.matMul(state.h[state.h.length - 1]!, this.outKernel), this.outBias) as tf.Tensor2D);
+  }
+
+  /** Advances every row by one token without projecting to the vocabulary (input state untouched). */
+  advance(ids: Int32Array, state: RecurrentState): RecurrentState {
     const h: tf.Tensor2D[] = [];
     const c: tf.Tensor2D[] = [];
-    const logits = tf.tidy(() => {
+    tf.tidy(() => {
       let x = tf.gather(this.embeddings, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
       this.layers.forEach((w, i) => {
         if (this.kind === 'lstm') {
@@ -95,22 +127,20 @@ export class RecurrentLanguageModel {
           x = hNext;
         } else {
           // GRU with reset applied before the recurrent matmul (tf.js / Keras reset_after=false):
-          // the candidate's recurrent term is (r ⊙ h)·U_h, so it cannot reuse h·U from z above.
+          // the candidate's recurrent term is (r ⊙ h)·U_h, hence U split into [U_z U_r] and U_h.
           const xw = tf.add(tf.matMul(x, w.kernel), w.bias);
           const [xz, xr, xh] = tf.split(xw, 3, 1);
-          const [uzr, uh] = tf.split(w.recurrent, [2 * this.units, this.units], 1);
-          const [hz, hr] = tf.split(tf.matMul(state.h[i]!, uzr!), 2, 1);
+          const [hz, hr] = tf.split(tf.matMul(state.h[i]!, w.recurrentZR!), 2, 1);
           const zg = tf.sigmoid(tf.add(xz!, hz!));
           const rg = tf.sigmoid(tf.add(xr!, hr!));
-          const cand = tf.tanh(tf.add(xh!, tf.matMul(tf.mul(rg, state.h[i]!), uh!)));
+          const cand = tf.tanh(tf.add(xh!, tf.matMul(tf.mul(rg, state.h[i]!), w.recurrentH!)));
           const hNext = tf.add(tf.mul(zg, state.h[i]!), tf.mul(tf.sub(1, zg), cand)) as tf.Tensor2D;
           h.push(tf.keep(hNext));
           x = hNext;
         }
       });
-      return tf.add(tf.matMul(x, this.outKernel), this.outBias) as tf.Tensor2D;
     });
-    return { state: { h, c }, logits };
+    return { h, c };
   }
 
   /** Rows `rows` of a batched state, as a new state (used when requests leave a batch). */
@@ -131,7 +161,7 @@ export class RecurrentLanguageModel {
   }
 
   dispose(): void {
-    tf.dispose([this.embeddings, this.outKernel, this.outBias, ...this.layers.flatMap((l) => [l.kernel, l.recurrent, l.bias])]);
+    tf.dispose([this.embeddings, this.outKernel, this.outBias, ...this.layers.flatMap((l) => [l.kernel, l.recurrent, l.bias, l.recurrentZR ?? [], l.recurrentH ?? []])]);
   }
 }
 

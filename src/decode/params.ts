@@ -89,7 +89,7 @@ export function resolveSamplingParams(
     invalid('stop', `an array of at most ${MAX_STOP_SEQUENCES} strings`, p.stop);
   }
   p.stop.forEach((s: unknown, i) => {
-    if (typeof s !== 'string' || s.length === 0 || s.length > MAX_STOP_LENGTH || !isWellFormedText(s)) {
+    if (typeof s !== 'string' || s.length === 0 || s.length > MAX_STOP_LENGTH || !s.isWellFormed()) {
       invalid(`stop[${i}]`, `a non-empty string of at most ${MAX_STOP_LENGTH} UTF-16 units`, s);
     }
   });
@@ -106,7 +106,3 @@ export function isGreedy(p: Pick<SamplingParams, 'do_sample' | 'temperature'>): 
   return !p.do_sample || p.temperature === 0;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-function isWellFormedText(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
-}

@@ -16,11 +16,9 @@ export interface StreamChunk {
   stopped: boolean;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /** Replaces every unpaired surrogate with U+FFFD. */
 export function toWellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD');
+  return text.toWellFormed();
 }
 
 function endsWithHighSurrogate(text: string): boolean {

@@ -59,8 +59,7 @@ export const datasetRoutes: FastifyPluginAsync = async (app) => {
     '/datasets/:id',
     { schema: { tags: ['datasets'], summary: 'Delete a dataset', params: DatasetIdParams, response: { 200: Deleted, '4xx': ErrorResponse } } },
     async (req) => {
-      await datasets.get(req.params.id);
-      await datasets.delete(req.params.id);
+      await datasets.delete(req.params.id); // dataset_not_found when absent
       return { deleted: req.params.id };
     },
   );

@@ -20,8 +20,8 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     const redis = await services.queue.ping();
     let store: { ok: boolean; detail?: string } = { ok: true };
     try {
-      await fs.access(services.config.modelsDir, fs.constants.R_OK);
-      await services.store.list();
+      await fs.access(services.config.modelsDir, fs.constants.R_OK | fs.constants.X_OK);
+      await fs.readdir(services.config.modelsDir);
     } catch (err) {
       store = { ok: false, detail: (err as Error).message };
     }

@@ -54,7 +54,7 @@ export async function generateText(model: LoadedModel, prompt: string, params: S
     opts.onToken?.(e);
   };
 
-  let { state, logits } = model.lm.prefill(inputIds);
+  let { state, logits } = await model.lm.prefill(inputIds);
   try {
     while (generated < params.max_new_tokens) {
       if (opts.signal?.aborted) {

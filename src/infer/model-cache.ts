@@ -5,11 +5,11 @@
  * holds them (acquire/release reference counting), so eviction never pulls weights from under a
  * running generation.
  */
-import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { RecurrentLanguageModel } from '../arch/lm-step.ts';
 import { ServiceError } from '../errors.ts';
-import type { ModelManifest } from '../store/manifest.ts';
+import { TOKENIZER_FILE, type ModelManifest } from '../store/manifest.ts';
+import { safeJoin } from '../store/fs-utils.ts';
 import { loadLayersModel } from '../store/layers-io.ts';
 import { parseModelRef } from '../store/model-ref.ts';
 import type { ModelStore } from '../store/registry.ts';
@@ -55,7 +55,11 @@ export class ModelCache {
     if (!entry) {
       entry = { loading: this.load(parsed.name, version), users: 0, evicted: false, lastUsed: Date.now() };
       this.entries.set(key, entry);
-      entry.loading.catch(() => this.entries.delete(key));
+      const created = entry;
+      // A failed load is not cached (unless forget() already replaced the entry).
+      entry.loading.catch(() => {
+        if (this.entries.get(key) === created) this.entries.delete(key);
+      });
     }
     entry.users++;
     entry.lastUsed = Date.now();
@@ -87,7 +91,10 @@ export class ModelCache {
 
   private async load(name: string, version: number): Promise<LoadedModel> {
     const resolved = await this.store.resolve({ name, version });
-    const tokenizer = loadTokenizer(JSON.parse(await readFile(path.join(resolved.dir, 'tokenizer.json'), 'utf8')));
+    if (resolved.manifest.task !== 'generate') {
+      throw new ServiceError('model_task_mismatch', `model: ${name}@${version} is a ${resolved.manifest.task} model; this endpoint needs a generate (language) model`);
+    }
+    const tokenizer = loadTokenizer(JSON.parse(await readFile(safeJoin(resolved.dir, TOKENIZER_FILE), 'utf8')));
     const layers = await loadLayersModel(resolved.dir);
     try {
       const lm = new RecurrentLanguageModel(layers, resolved.manifest.architecture);

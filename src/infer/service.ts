@@ -42,9 +42,6 @@ export class InferenceService {
     try {
       const lease = await this.cache.acquire(input.model);
       try {
-        if (lease.model.manifest.task !== 'generate') {
-          throw new ServiceError('model_task_mismatch', `model: ${lease.model.ref} is a ${lease.model.manifest.task} model; /generate needs a generate (language) model`);
-        }
         opts.onStart?.();
         const admitted = performance.now();
         let firstTokenMs: number | null = null;

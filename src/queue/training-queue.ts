@@ -141,8 +141,11 @@ export class TrainingQueue {
     });
   }
 
-  private async view(job: BullJob<TrainJobData, TrainJobResult>): Promise<JobView> {
-    const state = await job.getState();
+  private async view(fetched: BullJob<TrainJobData, TrainJobResult>): Promise<JobView> {
+    const state = await fetched.getState();
+    // The job may have ended between reading its hash and its state: re-read it for the result.
+    const ended = state === 'completed' || state === 'failed';
+    const job = ended && fetched.finishedOn === undefined ? ((await this.queue.getJob(fetched.id!)) ?? fetched) : fetched;
     const cancelRequested = (await this.redis.exists(cancelKey(this.opts.prefix, job.id!))) === 1;
     const result = job.returnvalue;
     let status: JobStatus;

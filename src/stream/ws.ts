@@ -17,7 +17,7 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/ws', { websocket: true, schema: { tags: ['inference'], summary: 'WebSocket: token streaming and job progress (frames: Ws* schemas)' } }, (socket: WebSocket, req) => {
     const running = new Map<string, AbortController>();
-    const unsubscribes = new Set<() => void>();
+    const subscriptions = new Map<string, () => void>(); // job id → stop following
     const send = (frame: object) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
     };
@@ -50,8 +50,12 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
     };
 
     const subscribe = (frame: WsSubscribeFrame) => {
-      const stop = followJob(queue, frame.job_id, (f) => send(f), (err) => sendError(err, { job_id: frame.job_id }), () => unsubscribes.delete(stop));
-      unsubscribes.add(stop);
+      if (subscriptions.has(frame.job_id)) return; // already following: its frames keep coming
+      if (subscriptions.size >= config.maxWsInflight) {
+        throw new ServiceError('overloaded', `this socket already follows ${subscriptions.size} jobs (MAX_WS_INFLIGHT = ${config.maxWsInflight})`);
+      }
+      const stop = followJob(queue, frame.job_id, (f) => send(f), (err) => sendError(err, { job_id: frame.job_id }), () => subscriptions.delete(frame.job_id));
+      subscriptions.set(frame.job_id, stop);
     };
 
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
@@ -69,7 +73,7 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
         const f = frame as Record<string, unknown>;
         if (typeof f.id === 'string') id = f.id;
         const type = f.type;
-        if (typeof type !== 'string' || !(type in WS_CLIENT_FRAMES)) {
+        if (typeof type !== 'string' || !Object.hasOwn(WS_CLIENT_FRAMES, type)) {
           throw new ServiceError('unknown_frame_type', `frame.type must be one of ${Object.keys(WS_CLIENT_FRAMES).join(', ')}, got ${JSON.stringify(type ?? null)}`);
         }
         const schema = WS_CLIENT_FRAMES[type as keyof typeof WS_CLIENT_FRAMES];
@@ -84,8 +88,8 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
     socket.on('close', () => {
       for (const abort of running.values()) abort.abort();
       running.clear();
-      for (const stop of unsubscribes) stop();
-      unsubscribes.clear();
+      for (const stop of subscriptions.values()) stop();
+      subscriptions.clear();
     });
   });
 };

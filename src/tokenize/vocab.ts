@@ -41,11 +41,9 @@ export interface Tokenizer {
 }
 
 const SPECIAL_SET: ReadonlySet<string> = new Set(SPECIAL_TOKENS);
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** True when `s` contains no unpaired UTF-16 surrogate (i.e. it encodes to valid UTF-8). */
 export function isWellFormed(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
+  return s.isWellFormed();
 }
 
 /** Throws the client-facing error for a bad `tokenizer.max_vocab`. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import type { TokenizerJSON } from '../tokenize/index.ts';
+import { fsyncDir, writeFileDurable } from '../store/fs-utils.ts';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
@@ -33,7 +34,7 @@ export interface LoadedCheckpoint {
 
 async function encodeTo(file: string, tensors: NamedTensor[]): Promise<tf.io.WeightsManifestEntry[]> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  await fs.writeFile(file, Buffer.from(data));
+  await writeFileDurable(file, new Uint8Array(data));
   return specs;
 }
 
@@ -73,8 +74,14 @@ export class CheckpointDir {
     } catch {
       return null;
     }
-    const model = await decodeFrom(path.join(dir, 'model.bin'), meta.model);
-    const optimizer = await decodeFrom(path.join(dir, 'optimizer.bin'), meta.optimizer);
+    let model: tf.NamedTensorMap;
+    let optimizer: tf.NamedTensorMap;
+    try {
+      model = await decodeFrom(path.join(dir, 'model.bin'), meta.model);
+      optimizer = await decodeFrom(path.join(dir, 'optimizer.bin'), meta.optimizer);
+    } catch {
+      return null; // a damaged checkpoint: fall back to an older one, or start afresh
+    }
     return {
       state: meta.state,
       modelWeights: meta.model.map((s) => model[s.name]!),
@@ -90,8 +97,10 @@ export class CheckpointDir {
     try {
       const modelSpecs = await encodeTo(path.join(tmp, 'model.bin'), model.getWeights().map((t, i) => ({ name: `w${i}`, tensor: t })));
       const optWeights = await optimizer.getWeights();
-      const optSpecs = await encodeTo(path.join(tmp, 'optimizer.bin'), optWeights);
-      await fs.writeFile(path.join(tmp, 'checkpoint.json'), JSON.stringify({ state, model: modelSpecs, optimizer: optSpecs }));
+      // getWeights() makes a fresh `iter` scalar each call (the slot variables are the optimizer's own).
+      const optSpecs = await encodeTo(path.join(tmp, 'optimizer.bin'), optWeights).finally(() => optWeights[0]?.tensor.dispose());
+      await writeFileDurable(path.join(tmp, 'checkpoint.json'), JSON.stringify({ state, model: modelSpecs, optimizer: optSpecs }));
+      await fsyncDir(tmp);
       const old = `${this.dir}.old-${randomBytes(6).toString('hex')}`;
       await fs.rename(this.dir, old).catch(() => undefined);
       await fs.rename(tmp, this.dir);

@@ -14,14 +14,12 @@ import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { initBackend } from '../backend/select.ts';
 import { ModelStore } from '../store/registry.ts';
-import { saveLayersModel } from '../store/layers-io.ts';
 import { cancelKey, type TrainJobData, type TrainJobResult } from '../queue/contract.ts';
 import { isServiceError } from '../errors.ts';
 import { CheckpointDir } from './checkpoint.ts';
 import { describeDataset, loadTrainingRecords } from './records.ts';
 import { trainLanguageModel } from './train-lm.ts';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { publishLanguageModel } from './publish.ts';
 
 let shuttingDown = false;
 process.on('SIGTERM', () => {
@@ -49,59 +47,39 @@ export default async function processTrainJob(job: SandboxedJob<TrainJobData, Tr
     }
     return cancelled;
   };
+  const checkpoint = new CheckpointDir(config.dataDir, String(job.id));
   try {
     await log(`attempt ${job.attemptsMade + 1} started on backend ${backend.name} (pid ${process.pid})`);
     if (await shouldStop()) return { cancelled: true, reason: 'cancelled before it started' };
     const data = job.data;
     const records = await loadTrainingRecords(config, data.dataset);
-    const checkpoint = new CheckpointDir(config.dataDir, String(job.id));
+    // Described now: a dataset deleted while the job trains must not cost the trained model.
+    const dataset = await describeDataset(config, data.dataset);
     const outcome = await trainLanguageModel(data, records, {
       onProgress: (p) => job.updateProgress(p as unknown as object),
       log,
       shouldStop,
       checkpoint,
     });
-    if (outcome.stopped) {
-      outcome.model.dispose();
-      if (cancelled) {
+    try {
+      if (outcome.stopped && cancelled) {
+        await checkpoint.remove();
         await log('cancelled by request');
         return { cancelled: true, reason: 'cancelled by request' };
       }
-      throw new Error('worker shutting down: checkpoint saved, the job will resume from it');
+      if (outcome.stopped) throw new Error('worker shutting down: checkpoint saved, the job will resume from it');
+      const { version } = await publishLanguageModel(new ModelStore(config.modelsDir), data, outcome, { dataset, backend: backend.name, jobId: String(job.id) });
+      await checkpoint.remove();
+      await log(`published ${data.name}@${version}: ${JSON.stringify(outcome.metrics)}`);
+      return { cancelled: false, model: data.name, version, metrics: outcome.metrics };
+    } finally {
+      outcome.model.dispose();
     }
-    const store = new ModelStore(config.modelsDir);
-    const { version } = await store.publish(
-      data.name,
-      async (dir) => {
-        await saveLayersModel(outcome.model, dir);
-        await writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(outcome.tokenizer.toJSON()));
-      },
-      {
-        task: data.task,
-        architecture: data.architecture,
-        hyperparameters: { ...data.hyperparameters },
-        tokenizer: { type: outcome.tokenizer.type, vocab_size: outcome.tokenizer.vocabSize, max_vocab: data.tokenizer.max_vocab },
-        metrics: outcome.metrics,
-        dataset: await describeDataset(config, data.dataset),
-        training: {
-          job_id: String(job.id),
-          epochs_completed: outcome.epochsCompleted,
-          tokens_per_sec: outcome.tokensPerSec === null ? undefined : Math.round(outcome.tokensPerSec),
-          duration_s: Math.round(outcome.durationSec),
-          seed: data.hyperparameters.seed,
-        },
-        backend: backend.name,
-        created_at: new Date().toISOString(),
-      },
-    );
-    outcome.model.dispose();
-    await checkpoint.remove();
-    await log(`published ${data.name}@${version}: ${JSON.stringify(outcome.metrics)}`);
-    return { cancelled: false, model: data.name, version, metrics: outcome.metrics };
   } catch (err) {
     // Client errors (too little text, unknown dataset) will not succeed on a retry.
     if (isServiceError(err)) {
       await log(`failed: ${err.message}`);
+      await checkpoint.remove();
       throw new UnrecoverableError(`${err.code}: ${err.message}`);
     }
     await log(`attempt failed: ${(err as Error).message}`);

@@ -8,6 +8,7 @@
  */
 import { BOS_ID, EOS_ID, type Tokenizer } from '../tokenize/index.ts';
 import { createRng } from '../decode/rng.ts';
+import { ServiceError } from '../errors.ts';
 
 export function encodeCorpus(records: readonly string[], tokenizer: Tokenizer): Int32Array {
   const out: number[] = [];
@@ -29,6 +30,16 @@ export function splitTrainVal(ids: Int32Array, share: number): { train: Int32Arr
 /** Windows of T+1 ids starting at offset, offset+T, … that fit in n ids. */
 export function windowCount(n: number, seqLen: number, offset = 0): number {
   return Math.max(0, Math.floor((n - offset - 1) / seqLen));
+}
+
+/** Throws dataset_too_small when the training split cannot fill one window. */
+export function assertEnoughTokens(trainTokens: number, seqLen: number): void {
+  if (windowCount(trainTokens, seqLen) < 1) {
+    throw new ServiceError(
+      'dataset_too_small',
+      `the training text has ${trainTokens} tokens after the validation split; hyperparameters.sequence_length = ${seqLen} needs at least ${seqLen + 1}`,
+    );
+  }
 }
 
 export interface Batch {
@@ -54,19 +65,27 @@ function fill(ids: Int32Array, starts: readonly number[], seqLen: number): Batch
  * a retried job resuming mid-epoch at step k sees exactly the batches it would have seen.
  * Each epoch also shifts the window grid by a seeded offset in [0, T) for variety.
  */
-export function epochBatches(ids: Int32Array, seqLen: number, batchSize: number, seed: number, epoch: number): Batch[] {
+export interface EpochPlan {
+  steps: number;
+  /** The batch of step `k` (0-based), filled on demand: an epoch never holds a copy of the corpus. */
+  batch(step: number): Batch;
+}
+
+export function epochPlan(ids: Int32Array, seqLen: number, batchSize: number, seed: number, epoch: number): EpochPlan {
   const rng = createRng((seed * 1000003 + epoch * 7919) >>> 0);
   let offset = Math.floor(rng() * seqLen);
   if (windowCount(ids.length, seqLen, offset) === 0) offset = 0;
   const count = windowCount(ids.length, seqLen, offset);
-  const starts = Array.from({ length: count }, (_, k) => offset + k * seqLen);
-  for (let i = starts.length - 1; i > 0; i--) {
+  const starts = new Int32Array(count);
+  for (let k = 0; k < count; k++) starts[k] = offset + k * seqLen;
+  for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [starts[i], starts[j]] = [starts[j]!, starts[i]!];
   }
-  const batches: Batch[] = [];
-  for (let b = 0; b < starts.length; b += batchSize) batches.push(fill(ids, starts.slice(b, b + batchSize), seqLen));
-  return batches;
+  return {
+    steps: Math.ceil(count / batchSize),
+    batch: (step) => fill(ids, Array.from(starts.subarray(step * batchSize, (step + 1) * batchSize)), seqLen),
+  };
 }
 
 /** Validation batches in order; windows shrink to fit a short split (at least 1 token each). */

@@ -6,8 +6,7 @@ import { ServiceError } from '../errors.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import type { TrainRequest } from '../schemas/train.ts';
 import { fitTokenizer } from '../tokenize/index.ts';
-import { encodeCorpus, splitTrainVal } from './lm-data.ts';
-import { assertEnoughTokens } from './train-lm.ts';
+import { assertEnoughTokens, encodeCorpus, splitTrainVal } from './lm-data.ts';
 
 export const HYPERPARAMETER_DEFAULTS = {
   layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,

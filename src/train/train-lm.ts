@@ -6,9 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { ServiceError } from '../errors.ts';
 import type { TrainJobData, TrainProgressData } from '../queue/contract.ts';
-import { encodeCorpus, epochBatches, splitTrainVal, validationBatches, windowCount, type Batch } from './lm-data.ts';
+import { assertEnoughTokens, encodeCorpus, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
 import type { CheckpointDir, CheckpointState } from './checkpoint.ts';
 
 export interface TrainHooks {
@@ -49,16 +48,6 @@ export function evaluateLoss(model: tf.LayersModel, batches: readonly Batch[]): 
   return tokens > 0 ? total / tokens : null;
 }
 
-/** Throws dataset_too_small when the training split cannot fill one window. */
-export function assertEnoughTokens(trainTokens: number, seqLen: number): void {
-  if (windowCount(trainTokens, seqLen) < 1) {
-    throw new ServiceError(
-      'dataset_too_small',
-      `the training text has ${trainTokens} tokens after the validation split; hyperparameters.sequence_length = ${seqLen} needs at least ${seqLen + 1}`,
-    );
-  }
-}
-
 export async function trainLanguageModel(job: TrainJobData, records: readonly string[], hooks: TrainHooks): Promise<TrainOutcome> {
   const hp = job.hyperparameters;
   const started = Date.now();
@@ -74,106 +63,113 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
     embeddingDim: hp.embedding_dim, dropout: hp.dropout, seed: hp.seed,
   });
   const optimizer = tf.train.adam(hp.learning_rate);
-  let epoch = 0;
-  let startStep = 0;
-  let lastLoss: number | null = null;
-  let lastValLoss: number | null = null;
-  let trainedTokens = 0;
-  if (resumed) {
-    model.setWeights(resumed.modelWeights);
-    await optimizer.setWeights(resumed.optimizerWeights);
-    tf.dispose(resumed.modelWeights);
-    ({ epoch, step: startStep, last_loss: lastLoss, last_val_loss: lastValLoss, trained_tokens: trainedTokens } = resumed.state);
-    await hooks.log(`resumed from checkpoint: epoch ${epoch}, step ${startStep}`);
-  } else {
-    await hooks.log(`tokenizer ${tokenizer.type}: ${tokenizer.vocabSize} tokens; corpus ${ids.length} ids (${train.length} train, ${val.length} validation)`);
-  }
-
-  const saveCheckpoint = async (e: number, s: number) => {
-    if (!hooks.checkpoint) return;
-    const state: CheckpointState = {
-      epoch: e, step: s, tokenizer: tokenizer.toJSON(), last_loss: lastLoss, last_val_loss: lastValLoss,
-      trained_tokens: trainedTokens, saved_at: new Date().toISOString(),
-    };
-    await hooks.checkpoint.save(state, model, optimizer);
-  };
-
-  const sessionStart = Date.now();
-  let sessionTokens = 0;
-  let sessionSteps = 0;
-  let lastCheckpointAt = Date.now();
-  let lastReportAt = 0;
-  let stopped = false;
-  const checkpointEveryMs = (hooks.checkpointEverySec ?? 60) * 1000;
-
-  while (epoch < hp.epochs && !stopped) {
-    const all = epochBatches(train, hp.sequence_length, hp.batch_size, hp.seed, epoch);
-    const batches = hp.max_steps_per_epoch ? all.slice(0, hp.max_steps_per_epoch) : all;
-    const steps = batches.length;
-    let lossSum = 0;
-    let lossCount = 0;
-    for (let step = startStep; step < steps; step++) {
-      if (await hooks.shouldStop()) {
-        stopped = true;
-        await saveCheckpoint(epoch, step);
-        break;
-      }
-      const b = batches[step]!;
-      const loss = tf.tidy(() => {
-        const { x, y } = toTensors(b);
-        return optimizer.minimize(() => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true)!;
-      });
-      const value = (await loss.data())[0]!;
-      loss.dispose();
-      if (!Number.isFinite(value)) throw new Error(`training diverged: loss is ${value} at epoch ${epoch + 1}, step ${step + 1}; lower hyperparameters.learning_rate`);
-      lossSum += value;
-      lossCount++;
-      lastLoss = lossSum / lossCount;
-      trainedTokens += b.rows * b.seqLen;
-      sessionTokens += b.rows * b.seqLen;
-      sessionSteps++;
-      const now = Date.now();
-      if (now - lastReportAt > 500 || step === steps - 1) {
-        lastReportAt = now;
-        const elapsed = (now - sessionStart) / 1000;
-        const stepsLeft = (hp.epochs - epoch - 1) * steps + (steps - step - 1);
-        await hooks.onProgress({
-          epoch, epochs: hp.epochs, step: step + 1, steps, loss: lastLoss, val_loss: lastValLoss,
-          tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
-          eta_s: Math.round((stepsLeft * elapsed) / sessionSteps),
-        });
-      }
-      if (now - lastCheckpointAt > checkpointEveryMs && step < steps - 1) {
-        await saveCheckpoint(epoch, step + 1);
-        lastCheckpointAt = Date.now();
-      }
+  // On any failure (divergence, a failed checkpoint write) the model and optimizer are freed:
+  // the sandboxed trainer process is reused for the next job.
+  try {
+    let epoch = 0;
+    let startStep = 0;
+    let lastLoss: number | null = null;
+    let lastValLoss: number | null = null;
+    let trainedTokens = 0;
+    if (resumed) {
+      model.setWeights(resumed.modelWeights);
+      await optimizer.setWeights(resumed.optimizerWeights); // copies them into its own variables
+      tf.dispose([...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]);
+      ({ epoch, step: startStep, last_loss: lastLoss, last_val_loss: lastValLoss, trained_tokens: trainedTokens } = resumed.state);
+      await hooks.log(`resumed from checkpoint: epoch ${epoch}, step ${startStep}`);
+    } else {
+      await hooks.log(`tokenizer ${tokenizer.type}: ${tokenizer.vocabSize} tokens; corpus ${ids.length} ids (${train.length} train, ${val.length} validation)`);
     }
-    if (stopped) break;
-    lastValLoss = evaluateLoss(model, valBatches);
-    epoch++;
-    startStep = 0;
-    await saveCheckpoint(epoch, 0);
-    lastCheckpointAt = Date.now();
-    const elapsed = (Date.now() - sessionStart) / 1000;
-    await hooks.onProgress({
-      epoch, epochs: hp.epochs, step: steps, steps, loss: lastLoss, val_loss: lastValLoss,
-      tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
-      eta_s: Math.round(((hp.epochs - epoch) * steps * elapsed) / Math.max(1, sessionSteps)),
-    });
-    await hooks.log(`epoch ${epoch}/${hp.epochs}: loss ${lastLoss?.toFixed(4)} val_loss ${lastValLoss === null ? 'n/a' : lastValLoss.toFixed(4)}`);
-  }
-  optimizer.dispose();
 
-  const metrics: Record<string, number> = {};
-  if (lastLoss !== null) metrics.train_loss = lastLoss;
-  if (lastValLoss !== null) {
-    metrics.val_loss = lastValLoss;
-    metrics.perplexity = Math.exp(lastValLoss);
+    const saveCheckpoint = async (e: number, s: number) => {
+      if (!hooks.checkpoint) return;
+      const state: CheckpointState = {
+        epoch: e, step: s, tokenizer: tokenizer.toJSON(), last_loss: lastLoss, last_val_loss: lastValLoss,
+        trained_tokens: trainedTokens, saved_at: new Date().toISOString(),
+      };
+      await hooks.checkpoint.save(state, model, optimizer);
+    };
+
+    const sessionStart = Date.now();
+    let sessionTokens = 0;
+    let sessionSteps = 0;
+    let lastCheckpointAt = Date.now();
+    let lastReportAt = 0;
+    let stopped = false;
+    const checkpointEveryMs = (hooks.checkpointEverySec ?? 60) * 1000;
+
+    while (epoch < hp.epochs && !stopped) {
+      const plan = epochPlan(train, hp.sequence_length, hp.batch_size, hp.seed, epoch);
+      const steps = hp.max_steps_per_epoch ? Math.min(plan.steps, hp.max_steps_per_epoch) : plan.steps;
+      let lossSum = 0;
+      let lossCount = 0;
+      for (let step = startStep; step < steps; step++) {
+        if (await hooks.shouldStop()) {
+          stopped = true;
+          await saveCheckpoint(epoch, step);
+          break;
+        }
+        const b = plan.batch(step);
+        const loss = tf.tidy(() => {
+          const { x, y } = toTensors(b);
+          return optimizer.minimize(() => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true)!;
+        });
+        const value = (await loss.data())[0]!;
+        loss.dispose();
+        if (!Number.isFinite(value)) throw new Error(`training diverged: loss is ${value} at epoch ${epoch + 1}, step ${step + 1}; lower hyperparameters.learning_rate`);
+        lossSum += value;
+        lossCount++;
+        lastLoss = lossSum / lossCount;
+        trainedTokens += b.rows * b.seqLen;
+        sessionTokens += b.rows * b.seqLen;
+        sessionSteps++;
+        const now = Date.now();
+        if (now - lastReportAt > 500 || step === steps - 1) {
+          lastReportAt = now;
+          const elapsed = (now - sessionStart) / 1000;
+          const stepsLeft = (hp.epochs - epoch - 1) * steps + (steps - step - 1);
+          await hooks.onProgress({
+            epoch, epochs: hp.epochs, step: step + 1, steps, loss: lastLoss, val_loss: lastValLoss,
+            tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
+            eta_s: Math.round((stepsLeft * elapsed) / sessionSteps),
+          });
+        }
+        if (now - lastCheckpointAt > checkpointEveryMs && step < steps - 1) {
+          await saveCheckpoint(epoch, step + 1);
+          lastCheckpointAt = Date.now();
+        }
+      }
+      if (stopped) break;
+      lastValLoss = evaluateLoss(model, valBatches);
+      epoch++;
+      startStep = 0;
+      await saveCheckpoint(epoch, 0);
+      lastCheckpointAt = Date.now();
+      const elapsed = (Date.now() - sessionStart) / 1000;
+      await hooks.onProgress({
+        epoch, epochs: hp.epochs, step: steps, steps, loss: lastLoss, val_loss: lastValLoss,
+        tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
+        eta_s: Math.round(((hp.epochs - epoch) * steps * elapsed) / Math.max(1, sessionSteps)),
+      });
+      await hooks.log(`epoch ${epoch}/${hp.epochs}: loss ${lastLoss?.toFixed(4)} val_loss ${lastValLoss === null ? 'n/a' : lastValLoss.toFixed(4)}`);
+    }
+
+    const metrics: Record<string, number> = {};
+    if (lastLoss !== null) metrics.train_loss = lastLoss;
+    if (lastValLoss !== null) {
+      metrics.val_loss = lastValLoss;
+      metrics.perplexity = Math.exp(lastValLoss);
+    }
+    const elapsed = (Date.now() - sessionStart) / 1000;
+    return {
+      stopped, model, tokenizer, metrics, epochsCompleted: epoch,
+      tokensPerSec: elapsed > 0 && sessionTokens > 0 ? sessionTokens / elapsed : null,
+      durationSec: (Date.now() - started) / 1000,
+    };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    optimizer.dispose();
   }
-  const elapsed = (Date.now() - sessionStart) / 1000;
-  return {
-    stopped, model, tokenizer, metrics, epochsCompleted: epoch,
-    tokensPerSec: elapsed > 0 && sessionTokens > 0 ? sessionTokens / elapsed : null,
-    durationSec: (Date.now() - started) / 1000,
-  };
 }

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { Test } from 'tap';
@@ -14,7 +13,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { initBackend } from '../../src/backend/select.ts';
 import { buildApp, type App } from '../../src/app.ts';
 import { ModelStore } from '../../src/store/registry.ts';
-import { saveLayersModel } from '../../src/store/layers-io.ts';
+import { publishLanguageModel } from '../../src/train/publish.ts';
 import { normalizeTrainRequest } from '../../src/train/request.ts';
 import { trainLanguageModel } from '../../src/train/train-lm.ts';
 
@@ -63,20 +62,7 @@ export async function publishTinyModel(config: Config, name = 'tiny', extra: { e
     hyperparameters: { units: 24, embedding_dim: 8, epochs: extra.epochs ?? 3, sequence_length: 16, batch_size: 16, learning_rate: 0.01, seed: extra.seed ?? 7 },
   });
   const outcome = await trainLanguageModel(job, [TINY_TEXT], { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
-  const store = new ModelStore(config.modelsDir);
-  const { version } = await store.publish(
-    name,
-    async (dir) => {
-      await saveLayersModel(outcome.model, dir);
-      await writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(outcome.tokenizer.toJSON()));
-    },
-    {
-      task: 'generate', architecture: 'lstm', hyperparameters: { ...job.hyperparameters },
-      tokenizer: { type: 'char', vocab_size: outcome.tokenizer.vocabSize }, metrics: outcome.metrics,
-      dataset: { sha256: 'test', bytes: TINY_TEXT.length }, training: { epochs_completed: outcome.epochsCompleted },
-      backend: 'test', created_at: new Date().toISOString(),
-    },
-  );
+  const { version } = await publishLanguageModel(new ModelStore(config.modelsDir), job, outcome, { dataset: { sha256: 'test', bytes: TINY_TEXT.length }, backend: 'test' });
   outcome.model.dispose();
   return version;
 }

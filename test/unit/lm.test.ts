@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/select.ts';
 import { buildLanguageModel } from '../../src/arch/lm.ts';
 import { RecurrentLanguageModel, disposeState } from '../../src/arch/lm-step.ts';
-import { encodeCorpus, epochBatches, splitTrainVal, validationBatches } from '../../src/train/lm-data.ts';
+import { encodeCorpus, epochPlan, splitTrainVal, validationBatches } from '../../src/train/lm-data.ts';
 import { CheckpointDir } from '../../src/train/checkpoint.ts';
 import { fitTokenizer, BOS_ID, EOS_ID } from '../../src/tokenize/index.ts';
 
@@ -17,7 +17,7 @@ for (const architecture of ['lstm', 'gru'] as const) {
     const ids = [1, 5, 7, 3, 9, 4];
     const before = tf.memory().numTensors;
     const full = tf.tidy(() => (model.predict(tf.tensor2d([ids], [1, ids.length], 'int32')) as tf.Tensor).squeeze([0]).arraySync() as number[][]);
-    let { state, logits } = lm.prefill(ids.slice(0, 2));
+    let { state, logits } = await lm.prefill(ids.slice(0, 2));
     let maxDiff = Math.max(...(logits.arraySync()[0]!.map((v, j) => Math.abs(v - full[1]![j]!))));
     for (let p = 2; p < ids.length; p++) {
       const next = lm.step(Int32Array.of(ids[p]!), state);
@@ -45,6 +45,14 @@ for (const architecture of ['lstm', 'gru'] as const) {
   });
 }
 
+t.test('a model without the expected layers is refused and leaves no tensors', async (t) => {
+  const model = buildLanguageModel({ vocabSize: 7, architecture: 'gru', layers: 1, units: 4, embeddingDim: 3, dropout: 0, seed: 1 });
+  const before = tf.memory().numTensors;
+  t.throws(() => new RecurrentLanguageModel(model, 'lstm'), /no layer "lstm_0"/);
+  t.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
 t.test('corpus windows', async (t) => {
   const tok = fitTokenizer('char', ['abcabc', 'xyz'], { maxVocab: 50 });
   const ids = encodeCorpus(['abcabc', 'xyz'], tok);
@@ -54,10 +62,14 @@ t.test('corpus windows', async (t) => {
   const { train, val } = splitTrainVal(Int32Array.from({ length: 100 }, (_, i) => i), 0.1);
   t.equal(train.length, 90);
   t.same([...val], [90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
-  const a = epochBatches(train, 8, 4, 42, 0);
-  const b = epochBatches(train, 8, 4, 42, 0);
-  t.same(a, b, 'the batch order depends only on (seed, epoch)');
-  t.notSame(a, epochBatches(train, 8, 4, 42, 1), 'another epoch, another order');
+  const all = (epoch: number) => {
+    const plan = epochPlan(train, 8, 4, 42, epoch);
+    return Array.from({ length: plan.steps }, (_, k) => plan.batch(k));
+  };
+  const a = all(0);
+  t.same(a, all(0), 'the batch order depends only on (seed, epoch)');
+  t.notSame(a, all(1), 'another epoch, another order');
+  t.equal(a.reduce((n, b) => n + b.rows, 0), 10, 'every window once: (90 - offset - 1) / 8 rounded down');
   for (const batch of a) {
     for (let r = 0; r < batch.rows; r++) {
       for (let i = 0; i < 8; i++) if (batch.y[r * 8 + i] !== batch.x[r * 8 + i]! + 1) t.fail('y is x shifted by one');
