@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 
-type Kind = 'string' | 'int' | 'number' | 'enum' | 'bool';
+type Kind = 'string' | 'int' | 'enum';
 interface VarSpec {
   env: string;
   kind: Kind;

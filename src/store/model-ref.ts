@@ -84,8 +84,3 @@ export function parseModelRef(ref: unknown, field = 'model'): ModelRef {
   validateVersion(version, `${field} version`);
   return { name, version };
 }
-
-/** Formats a reference back to its string form (`name` or `name@version`). */
-export function formatModelRef(ref: ModelRef): string {
-  return ref.version === undefined ? ref.name : `${ref.name}@${ref.version}`;
-}

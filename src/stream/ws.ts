@@ -12,6 +12,9 @@ import { validate } from '../schemas/validate.ts';
 import { WS_CLIENT_FRAMES, type WsCancelFrame, type WsGenerateFrame, type WsSubscribeFrame } from '../schemas/ws.ts';
 import { followJob } from './job-follow.ts';
 
+/** Unsent bytes on a socket beyond which its generations are stopped. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
 export const wsRoutes: FastifyPluginAsync = async (app) => {
   const { inference, queue, config } = app.services;
 
@@ -34,10 +37,23 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
       }
       const abort = new AbortController();
       running.set(frame.id, abort);
+      let tooSlow = false;
+      const onToken = (e: object) => {
+        // A client that stops reading must not make the server buffer without bound.
+        if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+          tooSlow = true;
+          abort.abort();
+          return;
+        }
+        send({ type: 'token', id: frame.id, ...e });
+      };
       inference
-        .generate(frame, { signal: abort.signal, onToken: (e) => send({ type: 'token', id: frame.id, ...e }) })
+        .generate(frame, { signal: abort.signal, onToken })
         .then(
-          (result) => send({ type: 'done', id: frame.id, text: result.text, details: result.details }),
+          (result) =>
+            tooSlow
+              ? sendError(new ServiceError('overloaded', `the client read too slowly (over ${MAX_BUFFERED_BYTES} bytes unsent); generation stopped`), { id: frame.id })
+              : send({ type: 'done', id: frame.id, text: result.text, details: result.details }),
           (err) => sendError(err, { id: frame.id }),
         )
         .finally(() => running.delete(frame.id));

@@ -168,12 +168,6 @@ export class DatasetStore {
     await fsp.rm(trash, { recursive: true, force: true });
   }
 
-  /** Absolute path of the stored raw bytes of `id`. */
-  async dataPath(id: string): Promise<string> {
-    const info = await this.get(id);
-    return safeJoin(this.root, info.id, `data.${EXTENSIONS[info.format]}`);
-  }
-
   /**
    * The records of `id`: `{text}` per non-blank line for text, objects with their string / number /
    * boolean fields as strings for JSONL, rows keyed by column for CSV/TSV.
