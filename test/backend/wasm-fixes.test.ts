@@ -1,17 +1,12 @@
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/select.ts';
+import { createRng } from '../../src/decode/rng.ts';
+import { maxDiff, size } from '../helpers/compare.ts';
 import { applyWasmFixes, setMatMulFixOptions, WASM_FIX_NAMES } from '../../src/backend/wasm-fixes.ts';
 
 // Deterministic data so that both backends see the same inputs.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-const rand = rng(12345);
+const rand = createRng(12345);
 function randArray(n: number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
@@ -22,14 +17,7 @@ function randInts(n: number, lo: number, hi: number): Int32Array {
   for (let i = 0; i < n; i++) a[i] = lo + Math.floor(rand() * (hi - lo));
   return a;
 }
-const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** Run fn on a backend and return the data of its result (tensors created inside are disposed). */
 async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<{ shape: number[]; data: Float32Array | Int32Array }> {

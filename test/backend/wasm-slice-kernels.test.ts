@@ -2,20 +2,14 @@ import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../src/backend/select.ts';
+import { createRng } from '../../src/decode/rng.ts';
+import { maxDiff, size } from '../helpers/compare.ts';
 import { applyWasmFixes } from '../../src/backend/wasm-fixes.ts';
 import { setSliceKernelOptions } from '../../src/backend/wasm-slice-kernels.ts';
 
 // Deterministic data so that both backends see the same inputs.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-const rand = rng(4242);
+const rand = createRng(4242);
 const randInt = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo));
-const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 
 type DType = 'float32' | 'int32' | 'bool';
 function randValues(n: number, dtype: DType): Float32Array | Int32Array | Uint8Array {
@@ -24,12 +18,6 @@ function randValues(n: number, dtype: DType): Float32Array | Int32Array | Uint8A
   return Uint8Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0));
 }
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 const numDataIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
 
