@@ -135,15 +135,15 @@ export class ModelStore {
     const version = asked ?? (await this.latestVersion(name));
     if (version === undefined) throw new ServiceError('model_not_found', `model ${JSON.stringify(name)} not found`);
     const dir = this.versionDir(name, version);
-    const raw = await readFileIfExists(safeJoin(dir, MANIFEST_FILE));
-    if (raw === undefined) {
+    try {
+      return { name, version, dir, manifest: await this.readManifest(name, version) };
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
       if ((await this.scanVersions(name)).length === 0) {
         throw new ServiceError('model_not_found', `model ${JSON.stringify(name)} not found`);
       }
       throw new ServiceError('version_not_found', `model ${JSON.stringify(name)} has no version ${version}`);
     }
-    const manifest = parseManifest(raw, `${name}@${version}/${MANIFEST_FILE}`);
-    return { name, version, dir, manifest };
   }
 
   /**
