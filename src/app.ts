@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import websocket from '@fastify/websocket';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -131,6 +132,17 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      allowList: (req) => ['/health', '/ready', '/metrics'].includes(req.url.split('?')[0]!),
+      errorResponseBuilder: (_req, ctx) =>
+        new ServiceError('rate_limited', `more than ${ctx.max} requests per minute from this client (RATE_LIMIT_PER_MINUTE); retry in ${Math.ceil(ctx.ttl / 1000)} s`, {
+          'retry-after': String(Math.ceil(ctx.ttl / 1000)),
+        }),
+    });
+  }
   // Frames over MAX_WS_FRAME_BYTES get an error frame (the socket stays open); only frames over this
   // hard cap (4× the limit, at least 1 MiB) make the ws library close the socket with 1009.
   await app.register(websocket, { options: { maxPayload: Math.max(4 * config.maxWsFrameBytes, 1024 * 1024) } });

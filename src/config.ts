@@ -34,6 +34,7 @@ export const CONFIG_VARS = [
   { env: 'MAX_WS_FRAME_BYTES', kind: 'int', default: '65536', min: 256, description: 'Largest incoming WebSocket frame, bytes.' },
   { env: 'MAX_WS_INFLIGHT', kind: 'int', default: '16', min: 1, description: 'Concurrent requests per WebSocket connection.' },
   { env: 'MAX_CONCURRENT_GENERATIONS', kind: 'int', default: '256', min: 1, description: 'Generations in flight across the server; over it requests get 429 overloaded.' },
+  { env: 'RATE_LIMIT_PER_MINUTE', kind: 'int', default: '0', min: 0, description: 'Requests per minute per client IP (0 = no limit); over it 429 rate_limited with Retry-After. Health, readiness and metrics are exempt.' },
   { env: 'MODEL_CACHE_SIZE', kind: 'int', default: '8', min: 1, description: 'Loaded model versions kept in memory (LRU).' },
   { env: 'WORKER_CONCURRENCY', kind: 'int', default: '1', min: 1, max: 64, description: 'Training jobs one worker process runs at once.' },
   { env: 'JOB_ATTEMPTS', kind: 'int', default: '3', min: 1, max: 20, description: 'Tries per training job (a crashed worker counts one; retries resume from the checkpoint).' },
@@ -59,6 +60,7 @@ export interface Config {
   maxWsFrameBytes: number;
   maxWsInflight: number;
   maxConcurrentGenerations: number;
+  rateLimitPerMinute: number;
   modelCacheSize: number;
   workerConcurrency: number;
   jobAttempts: number;

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   overloaded: { status: 429, type: 'overloaded_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
   cancelled: { status: 499, type: 'cancelled_error' },
   internal_error: { status: 500, type: 'server_error' },
   queue_unavailable: { status: 503, type: 'unavailable_error' },

@@ -173,3 +173,15 @@ t.test('long generations: 429 over the concurrency cap; closing an SSE connectio
     t.match(metrics, /seqserve_generations_total\{finish_reason="cancelled"\} 1/);
   });
 });
+
+t.test('RATE_LIMIT_PER_MINUTE: 429 rate_limited in the error shape; health is exempt', async (t) => {
+  const s = await startServer(t, { rateLimitPerMinute: 3 });
+  await publishTinyModel(s.config, 'tiny');
+  for (let i = 0; i < 3; i++) t.equal((await post(`${s.url}/generate`, { model: 'tiny', prompt: 'a', parameters: { max_new_tokens: 1 } })).status, 200);
+  const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'a', parameters: { max_new_tokens: 1 } });
+  t.equal(r.status, 429);
+  t.equal(r.json.error.code, 'rate_limited');
+  t.match(r.json.error.message, /3 requests per minute/);
+  t.ok(Number(r.headers.get('retry-after')) > 0);
+  for (let i = 0; i < 5; i++) t.equal((await get(`${s.url}/health`)).status, 200);
+});

@@ -27,3 +27,9 @@ t.test('env values are parsed and every bad one is reported at once', async (t) 
 t.test('every variable is documented', async (t) => {
   for (const v of CONFIG_VARS) t.ok(v.description.length > 10, v.env);
 });
+
+t.test("the README's configuration table lists every variable with its default", async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const v of CONFIG_VARS) t.ok(readme.includes(`| \`${v.env}\` | \`${v.default}\` |`), `${v.env} = ${v.default}`);
+});
