@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 
 const benches: Array<[string, string[]]> = [
   ['generation (in-process)', ['bench/generate.ts']],
+  ['WebSocket streaming through the server (concurrent streams)', ['bench/server.ts', '--streams', '1,8,32,128', '--tokens', '200']],
   ['training throughput (wasm fixes vs as shipped)', ['bench/wasm-fixes.ts', '--batches', '4', '--cpu-batches', '1']],
 ];
 let failed = 0;

@@ -99,7 +99,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   });
 
   const store = overrides.store ?? new ModelStore(config.modelsDir);
-  const cache = overrides.cache ?? new ModelCache(store, config.modelCacheSize);
+  const cache = overrides.cache ?? new ModelCache(store, config.modelCacheSize, config.maxBatchSize);
   let inference: InferenceService | undefined;
   const metrics = new ServiceMetrics({ inFlight: () => inference?.inFlight ?? 0, loadedModels: () => cache.size });
   inference = overrides.inference ?? new InferenceService(cache, config, metrics);

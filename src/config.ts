@@ -35,6 +35,7 @@ export const CONFIG_VARS = [
   { env: 'MAX_WS_INFLIGHT', kind: 'int', default: '16', min: 1, description: 'Concurrent requests per WebSocket connection.' },
   { env: 'MAX_CONCURRENT_GENERATIONS', kind: 'int', default: '256', min: 1, description: 'Generations in flight across the server; over it requests get 429 overloaded.' },
   { env: 'RATE_LIMIT_PER_MINUTE', kind: 'int', default: '0', min: 0, description: 'Requests per minute per client IP (0 = no limit); over it 429 rate_limited with Retry-After. Health, readiness and metrics are exempt.' },
+  { env: 'MAX_BATCH_SIZE', kind: 'int', default: '32', min: 1, max: 1024, description: 'Generations of one model advanced together in one batched step (continuous batching); more wait for a free row.' },
   { env: 'MODEL_CACHE_SIZE', kind: 'int', default: '8', min: 1, description: 'Loaded model versions kept in memory (LRU).' },
   { env: 'WORKER_CONCURRENCY', kind: 'int', default: '1', min: 1, max: 64, description: 'Training jobs one worker process runs at once.' },
   { env: 'JOB_ATTEMPTS', kind: 'int', default: '3', min: 1, max: 20, description: 'Tries per training job (a crashed worker counts one; retries resume from the checkpoint).' },
@@ -61,6 +62,7 @@ export interface Config {
   maxWsInflight: number;
   maxConcurrentGenerations: number;
   rateLimitPerMinute: number;
+  maxBatchSize: number;
   modelCacheSize: number;
   workerConcurrency: number;
   jobAttempts: number;

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { RecurrentLanguageModel } from '../arch/lm-step.ts';
+import { StepBatcher } from './batcher.ts';
 import { ServiceError } from '../errors.ts';
 import { TOKENIZER_FILE, type ModelManifest } from '../store/manifest.ts';
 import { safeJoin } from '../store/fs-utils.ts';
@@ -23,6 +24,8 @@ export interface LoadedModel {
   manifest: ModelManifest;
   tokenizer: Tokenizer;
   lm: RecurrentLanguageModel;
+  /** Continuous batching: all running generations of this model step together. */
+  batcher: StepBatcher;
 }
 
 interface Entry {
@@ -40,7 +43,12 @@ export interface ModelLease {
 export class ModelCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly store: ModelStore, private readonly capacity: number) {}
+  constructor(
+    private readonly store: ModelStore,
+    private readonly capacity: number,
+    /** Sequences one model steps together (MAX_BATCH_SIZE). */
+    private readonly maxBatch = 32,
+  ) {}
 
   /** Resolves `name` or `name@version` and holds the model until `release()`. */
   async acquire(ref: string, field = 'model'): Promise<ModelLease> {
@@ -98,7 +106,7 @@ export class ModelCache {
     const layers = await loadLayersModel(resolved.dir);
     try {
       const lm = new RecurrentLanguageModel(layers, resolved.manifest.architecture);
-      return { ref: `${name}@${version}`, name, version, manifest: resolved.manifest, tokenizer, lm };
+      return { ref: `${name}@${version}`, name, version, manifest: resolved.manifest, tokenizer, lm, batcher: new StepBatcher(lm, this.maxBatch) };
     } finally {
       layers.dispose();
     }

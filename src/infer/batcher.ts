@@ -1,0 +1,107 @@
+/**
+ * Continuous batching for one loaded model: every running sequence advances in ONE batched
+ * recurrent step per token. A sequence joins at the next step (its prefilled state rows are
+ * appended) and leaves as soon as it finishes or is cancelled (its rows are dropped), so a long
+ * generation never holds up a short one and concurrent streams share the cost of each step.
+ *
+ * Row r of the batched state (h, c per layer: [B, H]) belongs to `active[r]`. At most `maxBatch`
+ * sequences step together; later arrivals wait in `joining` until rows free up. The loop yields to
+ * the event loop after every step, and owns (and always disposes) the batched state.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
+import type { Sequence } from './sequence.ts';
+
+interface Member {
+  seq: Sequence;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class StepBatcher {
+  private active: Member[] = [];
+  private joining: Array<Member & { state: RecurrentState }> = [];
+  private state: RecurrentState | undefined;
+  private running = false;
+  /** Largest batch stepped so far (for metrics and tests). */
+  peakBatch = 0;
+
+  constructor(private readonly lm: RecurrentLanguageModel, private readonly maxBatch: number) {}
+
+  /** Sequences stepping now plus those waiting for a row. */
+  get size(): number {
+    return this.active.length + this.joining.length;
+  }
+
+  /**
+   * Runs `seq` to its end from its prefilled `state` (ownership passes to the batcher).
+   * Resolves when the sequence has finished.
+   */
+  run(seq: Sequence, state: RecurrentState): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.joining.push({ seq, state, resolve, reject });
+      if (!this.running) void this.loop();
+    });
+  }
+
+  private admit(): void {
+    const room = this.maxBatch - this.active.length;
+    if (room <= 0 || this.joining.length === 0) return;
+    const joiners = this.joining.splice(0, room);
+    const parts = [...(this.state ? [this.state] : []), ...joiners.map((j) => j.state)];
+    const merged = parts.length === 1 ? parts[0]! : RecurrentLanguageModel.concatRows(parts);
+    if (parts.length > 1) parts.forEach(disposeState);
+    this.state = merged;
+    this.active.push(...joiners);
+  }
+
+  /** Drops the rows of members that finished (resolving them). */
+  private retire(keep: number[]): void {
+    if (keep.length === this.active.length) return;
+    const leaving = this.active.filter((_, r) => !keep.includes(r));
+    const old = this.state!;
+    this.state = keep.length > 0 ? RecurrentLanguageModel.selectRows(old, keep) : undefined;
+    disposeState(old);
+    this.active = keep.map((r) => this.active[r]!);
+    leaving.forEach((m) => m.resolve());
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.active.length > 0 || this.joining.length > 0) {
+        this.admit();
+        // Cancelled sequences leave before paying for another step.
+        this.retire(this.active.flatMap((m, r) => (m.seq.done ? [] : [r])));
+        if (this.active.length === 0) continue;
+        this.peakBatch = Math.max(this.peakBatch, this.active.length);
+        const ids = Int32Array.from(this.active, (m) => m.seq.lastId);
+        const { state: next, logits } = this.lm.step(ids, this.state!);
+        disposeState(this.state!);
+        this.state = next;
+        let data: Float32Array;
+        try {
+          data = (await logits.data()) as Float32Array;
+        } finally {
+          logits.dispose();
+        }
+        const vocab = this.lm.vocabSize;
+        const keep: number[] = [];
+        this.active.forEach((m, r) => {
+          if (m.seq.accept(data.subarray(r * vocab, (r + 1) * vocab))) keep.push(r);
+        });
+        this.retire(keep);
+        await yieldToEventLoop();
+      }
+    } catch (err) {
+      for (const m of [...this.active, ...this.joining]) m.reject(err);
+      for (const j of this.joining) disposeState(j.state);
+      this.active = [];
+      this.joining = [];
+    } finally {
+      if (this.state) disposeState(this.state);
+      this.state = undefined;
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * One generation request's own state, independent of how it is batched: its sampler (own seeded
+ * RNG, so its output does not depend on what else runs), history for the repetition penalty, text
+ * streamer (stop sequences), and finish reason. `accept(row)` takes the logits [V] of its next
+ * position and says whether it wants another step. Token events' texts always concatenate to the
+ * final text: a token's event is sent once the next token (or the end) is known, so text held back
+ * as a possible stop-sequence prefix can be attached to it.
+ */
+import { createSampler, type Sampler } from '../decode/sampler.ts';
+import { TextStreamer } from '../decode/streamer.ts';
+import type { SamplingParams } from '../decode/params.ts';
+import { BOS_ID, EOS_ID, PAD_ID, UNK_ID, type Tokenizer } from '../tokenize/index.ts';
+
+export type FinishReason = 'length' | 'eos' | 'stop_sequence' | 'cancelled';
+
+export interface TokenEvent {
+  index: number;
+  text: string;
+  token_id: number;
+  logprob: number;
+}
+
+export interface GenerationResult {
+  text: string;
+  details: {
+    finish_reason: FinishReason;
+    generated_tokens: number;
+    input_tokens: number;
+    seed: number;
+    elapsed_ms: number;
+    model: string;
+  };
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onToken?: (event: TokenEvent) => void;
+}
+
+export class Sequence {
+  /** `<bos>` + the prompt's ids: what prefill runs. */
+  readonly inputIds: number[];
+  /** The id to feed at the next step. */
+  lastId: number;
+  private readonly sampler: Sampler;
+  private readonly streamer: TextStreamer;
+  private readonly history: number[];
+  private readonly started = performance.now();
+  private text = '';
+  private generated = 0;
+  private pending: TokenEvent | undefined;
+  private finish: FinishReason | undefined;
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    private readonly modelRef: string,
+    prompt: string,
+    private readonly params: SamplingParams,
+    private readonly opts: GenerateOptions = {},
+  ) {
+    this.inputIds = [BOS_ID, ...tokenizer.encode(prompt)];
+    this.lastId = this.inputIds[this.inputIds.length - 1]!;
+    this.history = this.inputIds.slice(1);
+    this.sampler = createSampler(params, { bannedIds: [PAD_ID, BOS_ID, UNK_ID] });
+    this.streamer = new TextStreamer(params.stop);
+    if (params.max_new_tokens < 1) this.finish = 'length';
+  }
+
+  get done(): boolean {
+    return this.finish !== undefined;
+  }
+
+  /** Consumes the logits [V] of the next position; true when the sequence wants another step. */
+  accept(row: Float32Array): boolean {
+    if (this.finish) return false;
+    if (this.opts.signal?.aborted) return this.end('cancelled');
+    const { id, logprob } = this.sampler.next(row, this.history);
+    if (id === EOS_ID) return this.end('eos');
+    this.generated++;
+    this.history.push(id);
+    const chunk = this.streamer.push(this.tokenizer.tokenText(id));
+    if (this.pending) this.emit(this.pending);
+    this.pending = { index: this.generated - 1, text: chunk.text, token_id: id, logprob };
+    if (chunk.stopped) return this.end('stop_sequence');
+    if (this.generated >= this.params.max_new_tokens) return this.end('length');
+    this.lastId = id;
+    return true;
+  }
+
+  /** Ends the sequence early (cancelled by its client) if it has not ended yet. */
+  cancel(): void {
+    if (!this.finish) this.end('cancelled');
+  }
+
+  result(): GenerationResult {
+    return {
+      text: this.text,
+      details: {
+        finish_reason: this.finish ?? 'cancelled',
+        generated_tokens: this.generated,
+        input_tokens: this.inputIds.length,
+        seed: this.params.seed,
+        elapsed_ms: Math.round((performance.now() - this.started) * 100) / 100,
+        model: this.modelRef,
+      },
+    };
+  }
+
+  private end(reason: FinishReason): false {
+    this.finish = reason;
+    if (reason === 'length' || reason === 'eos') {
+      const tail = this.streamer.end();
+      if (this.pending) this.pending.text += tail;
+    }
+    if (this.pending) this.emit(this.pending);
+    this.pending = undefined;
+    return false;
+  }
+
+  private emit(e: TokenEvent): void {
+    this.text += e.text;
+    this.opts.onToken?.(e);
+  }
+}
