@@ -1,11 +1,14 @@
 /**
  * Recurrent language model: Embedding(V→E) → N × LSTM|GRU(H, returnSequences) → Dropout → Dense(V).
  * Input ids [batch, time] (int32) → logits [batch, time, V] (no softmax: the loss applies it).
- * Recurrent layers use the standard sigmoid gates (not tf.js's hardSigmoid default) and the Keras
+ * Recurrent layers are the fused FusedLSTM/FusedGRU (standard sigmoid gates, not tf.js's
+ * hardSigmoid default; models saved with tf.layers.lstm/gru load and step the same) and use the Keras
  * weight layout (kernel [in, G·H], recurrent_kernel [H, G·H], bias [G·H], gate order i,f,c,o for
  * LSTM and z,r,h for GRU), so saved models convert to Keras and `lm-step.ts` can step them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedLSTM } from './fused-lstm.ts';
+import { fusedGRU } from './fused-gru.ts';
 
 export type RecurrentKind = 'lstm' | 'gru';
 
@@ -29,14 +32,15 @@ export function buildLanguageModel(spec: LanguageModelSpec): tf.LayersModel {
     const common = {
       units,
       returnSequences: true,
-      recurrentActivation: 'sigmoid' as const,
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 + 2 * i }),
       // Orthogonal (Keras' default) runs a QR decomposition that is slow for large layers in tf.js;
       // a seeded Glorot init trains as well at these sizes.
       recurrentInitializer: tf.initializers.glorotUniform({ seed: seed + 2 + 2 * i }),
       name: `${spec.architecture}_${i}`,
     };
-    x = (spec.architecture === 'lstm' ? tf.layers.lstm({ ...common, unitForgetBias: true }) : tf.layers.gru(common)).apply(x) as tf.SymbolicTensor;
+    // Fused layers: same math and weights as tf.layers.lstm/gru with sigmoid gates, one input
+    // projection for all steps and a hand-written backward pass (fused-lstm.ts, fused-gru.ts).
+    x = (spec.architecture === 'lstm' ? fusedLSTM({ ...common, unitForgetBias: true }) : fusedGRU(common)).apply(x) as tf.SymbolicTensor;
     if (dropout > 0) x = tf.layers.dropout({ rate: dropout, seed: seed + 100 + i, name: `dropout_${i}` }).apply(x) as tf.SymbolicTensor;
   }
   const logits = tf.layers

@@ -30,7 +30,7 @@ t.test('continuous batching', async (t) => {
   const model = lease.model;
   const run = (r: (typeof requests)[number], signal?: AbortSignal) => generateText(model, r.prompt, resolveParams(r.p, limits), { signal });
 
-  const alone = [];
+  const alone: Awaited<ReturnType<typeof run>>[] = [];
   for (const r of requests) alone.push(await run(r));
   t.equal(model.batcher.peakBatch, 1, 'one at a time: batch of 1');
   const baseline = tf.memory().numTensors;

@@ -1,0 +1,215 @@
+/**
+ * Fused GRU: the same math and weights as `tf.layers.gru({ recurrentActivation: 'sigmoid',
+ * activation: 'tanh' })` (reset applied before the recurrent matmul, i.e. Keras reset_after=false,
+ * the only variant tf.js has). Weights (Keras layout, same names as tf.layers.gru): kernel [in, 3H],
+ * recurrent_kernel [H, 3H], bias [3H], gate order z, r, h. See fused-lstm.ts for the approach:
+ * x·W + b for all steps in one matmul, one tf.customGrad node for the whole sequence, BPTT by hand
+ * with dW, db, dx one op each over all T·B rows and dU as two matmuls (its z,r columns and its h
+ * columns have different left operands: h_{t-1} and r_t ⊙ h_{t-1}).
+ *
+ * Not supported: dropout / recurrentDropout, masking, goBackwards, stateful, regularizers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { toInitializer, serializeInitializer, type Initializer, type InitializerLike } from './fused-lstm.ts';
+
+type SaveFn = (tensors: tf.Tensor[]) => void;
+
+/**
+ * Differentiable GRU over a sequence: x [B, T, in] → output [B, T, H] (and the final h [B, H]).
+ * Optional initial state h0 [B, H] (zeros when omitted); gradients flow to x, weights and h0.
+ */
+export function fusedGru(
+  x: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  recurrentKernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  opts: { h0?: tf.Tensor2D } = {},
+): { output: tf.Tensor3D; h: tf.Tensor2D } {
+  const [B, T, inDim] = x.shape;
+  const H = recurrentKernel.shape[0];
+  if (kernel.shape[0] !== inDim || kernel.shape[1] !== 3 * H || recurrentKernel.shape[1] !== 3 * H || bias.shape[0] !== 3 * H) {
+    throw new Error(`fusedGru: shapes do not match: x [${x.shape}], kernel [${kernel.shape}], recurrent_kernel [${recurrentKernel.shape}], bias [${bias.shape}]`);
+  }
+  if (T < 1) throw new Error('fusedGru: sequence length must be ≥ 1');
+  return tf.tidy(() => {
+    const h0 = opts.h0 ?? tf.zeros([B, H]);
+    const run = tf.customGrad(((...args: unknown[]) => {
+      const [xx, W, U, b, hInit] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+      return gruForward(xx, W, U, b, hInit, args[5] as SaveFn);
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const output = run(x, kernel, recurrentKernel, bias, h0) as tf.Tensor3D;
+    const h = tf.reshape(tf.slice(output, [0, T - 1, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
+    return { output, h };
+  }) as unknown as { output: tf.Tensor3D; h: tf.Tensor2D };
+}
+
+function gruForward(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, h0: tf.Tensor2D, save: SaveFn) {
+  const [B, T, inDim] = x.shape;
+  const H = U.shape[0];
+  const [Uzr, Uh] = tf.split(U, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
+  const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
+  const xw = tf.reshape(tf.add(tf.matMul(xtm, W), b), [T, B, 3 * H]);
+  const [xzrAll, xhAll] = tf.split(xw, [2 * H, H], 2);
+  const xzrs = tf.unstack(xzrAll!) as tf.Tensor2D[];
+  const xhs = tf.unstack(xhAll!) as tf.Tensor2D[];
+  let h: tf.Tensor2D = h0;
+  const hs: tf.Tensor2D[] = [];
+  const zrs: tf.Tensor2D[] = [];
+  const hhs: tf.Tensor2D[] = [];
+  const rhs: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) {
+    const zr = tf.sigmoid(tf.add(xzrs[t]!, tf.matMul(h, Uzr))) as tf.Tensor2D;
+    const [z, r] = tf.split(zr, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+    const rh = tf.mul(r, h) as tf.Tensor2D;
+    const hh = tf.tanh(tf.add(xhs[t]!, tf.matMul(rh, Uh))) as tf.Tensor2D;
+    h = tf.add(hh, tf.mul(z, tf.sub(h, hh))) as tf.Tensor2D; // z·h + (1−z)·hh
+    hs.push(h);
+    zrs.push(zr);
+    hhs.push(hh);
+    rhs.push(rh);
+  }
+  const hsTm = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
+  const value = tf.transpose(hsTm, [1, 0, 2]);
+  save([xtm, W, Uzr, Uh, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(zrs), tf.stack(hhs), tf.reshape(tf.stack(rhs), [T * B, H])]);
+
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+    tf.tidy(() => {
+      const [sx, sW, sUzr, sUh, sh0, sHs, sZR, sHH, sRH] = saved as [
+        tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D,
+      ];
+      const hPrevFlat = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0; // [T·B, H]
+      const hPrev = tf.reshape(hPrevFlat, [T, B, H]);
+      const [Z, R] = tf.split(sZR, 2, 2) as [tf.Tensor3D, tf.Tensor3D];
+      const one = tf.scalar(1);
+      // Recurrence-independent factors, for all steps at once.
+      const P = tf.mul(tf.sub(hPrev, sHH), tf.mul(Z, tf.sub(one, Z))); // ∂h/∂z_pre per unit dh
+      const Q = tf.mul(tf.sub(one, Z), tf.sub(one, tf.square(sHH))); // ∂h/∂hh_pre
+      const S = tf.mul(hPrev, tf.mul(R, tf.sub(one, R))); // ∂(r⊙h)/∂r_pre
+      const Ps = tf.unstack(P) as tf.Tensor2D[];
+      const Qs = tf.unstack(Q) as tf.Tensor2D[];
+      const Ss = tf.unstack(S) as tf.Tensor2D[];
+      const Zs = tf.unstack(Z) as tf.Tensor2D[];
+      const Rs = tf.unstack(R) as tf.Tensor2D[];
+      const dys = tf.unstack(tf.transpose(dy, [1, 0, 2])) as tf.Tensor2D[];
+      const UzrT = tf.transpose(sUzr);
+      const UhT = tf.transpose(sUh);
+      let dhNext: tf.Tensor2D | undefined;
+      const dzrs: tf.Tensor2D[] = new Array(T);
+      const dhps: tf.Tensor2D[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const dh = dhNext ? tf.add(dys[t]!, dhNext) : dys[t]!;
+        const dhp = tf.mul(dh, Qs[t]!) as tf.Tensor2D;
+        const drh = tf.matMul(dhp, UhT);
+        const dzr = tf.concat([tf.mul(dh, Ps[t]!), tf.mul(drh, Ss[t]!)], 1) as tf.Tensor2D;
+        dzrs[t] = dzr;
+        dhps[t] = dhp;
+        dhNext = tf.addN([tf.mul(dh, Zs[t]!), tf.mul(drh, Rs[t]!), tf.matMul(dzr, UzrT)]) as tf.Tensor2D;
+      }
+      const dZR = tf.concat(dzrs, 0); // [T·B, 2H]
+      const dHp = tf.concat(dhps, 0); // [T·B, H]
+      const dPre = tf.concat([dZR, dHp], 1); // [T·B, 3H]
+      const dx = tf.transpose(tf.reshape(tf.matMul(dPre, tf.transpose(sW)), [T, B, inDim]), [1, 0, 2]);
+      const dW = tf.matMul(sx, dPre, true, false);
+      const dU = tf.concat([tf.matMul(hPrevFlat, dZR, true, false), tf.matMul(sRH, dHp, true, false)], 1);
+      const db = tf.sum(dPre, 0);
+      return [dx, dW, dU, db, dhNext!];
+    });
+  return { value, gradFunc };
+}
+
+export interface FusedGRUArgs {
+  units: number;
+  returnSequences?: boolean;
+  /** Also output the final h (as in tf.layers.gru: [output, h]). */
+  returnState?: boolean;
+  useBias?: boolean;
+  kernelInitializer?: InitializerLike;
+  recurrentInitializer?: InitializerLike;
+  biasInitializer?: InitializerLike;
+  name?: string;
+  trainable?: boolean;
+  inputShape?: (number | null)[];
+  batchInputShape?: (number | null)[];
+  dtype?: tf.DataType;
+}
+
+export class FusedGRU extends tf.layers.Layer {
+  static className = 'FusedGRU';
+  readonly units: number;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly useBias: boolean;
+  private readonly kernelInitializer: Initializer;
+  private readonly recurrentInitializer: Initializer;
+  private readonly biasInitializer: Initializer;
+  private kernel?: tf.LayerVariable;
+  private recurrentKernel?: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+
+  constructor(args: FusedGRUArgs) {
+    const { units, returnSequences, returnState, useBias, kernelInitializer, recurrentInitializer, biasInitializer, ...base } = args;
+    super(base as object);
+    if (!Number.isInteger(units) || units < 1) throw new Error(`FusedGRU: units must be a positive integer, got ${units}`);
+    this.units = units;
+    this.returnSequences = returnSequences ?? true;
+    this.returnState = returnState ?? false;
+    this.useBias = useBias ?? true;
+    this.kernelInitializer = toInitializer(kernelInitializer, () => tf.initializers.glorotUniform({}));
+    this.recurrentInitializer = toInitializer(recurrentInitializer, () => tf.initializers.orthogonal({}));
+    this.biasInitializer = toInitializer(biasInitializer, () => tf.initializers.zeros());
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const inDim = shape[shape.length - 1];
+    if (inDim == null) throw new Error('FusedGRU: the last input dimension must be known');
+    const H = this.units;
+    this.kernel = this.addWeight('kernel', [inDim, 3 * H], 'float32', this.kernelInitializer);
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [H, 3 * H], 'float32', this.recurrentInitializer);
+    if (this.useBias) this.bias = this.addWeight('bias', [3 * H], 'float32', this.biasInitializer);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const out: tf.Shape = this.returnSequences ? [shape[0]!, shape[1]!, this.units] : [shape[0]!, this.units];
+    return this.returnState ? [out, [shape[0]!, this.units]] : out;
+  }
+
+  override computeMask(): tf.Tensor | tf.Tensor[] {
+    return (this.returnState ? [null, null] : null) as unknown as tf.Tensor[];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
+      const bias = this.bias ? (this.bias.read() as tf.Tensor1D) : (tf.zeros([3 * this.units]) as tf.Tensor1D);
+      const r = fusedGru(x, this.kernel!.read() as tf.Tensor2D, this.recurrentKernel!.read() as tf.Tensor2D, bias);
+      const out = this.returnSequences ? r.output : r.h;
+      return this.returnState ? [out, r.h] : out;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      returnSequences: this.returnSequences,
+      returnState: this.returnState,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      recurrentInitializer: serializeInitializer(this.recurrentInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+    } as tf.serialization.ConfigDict;
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+}
+tf.serialization.registerClass(FusedGRU);
+
+/** Factory in the style of tf.layers.gru. */
+export function fusedGRU(args: FusedGRUArgs): FusedGRU {
+  return new FusedGRU(args);
+}

@@ -1,0 +1,323 @@
+/**
+ * Fused LSTM: the same math and weights as `tf.layers.lstm({ recurrentActivation: 'sigmoid',
+ * activation: 'tanh', unitForgetBias })`, computed with far fewer ops and a hand-written backward pass.
+ *
+ * Weights (Keras layout, names `<layer>/kernel`, `<layer>/recurrent_kernel`, `<layer>/bias`, exactly
+ * as tf.layers.lstm names them): kernel W [in, 4H], recurrent_kernel U [H, 4H], bias b [4H], gate
+ * order i, f, c, o. So `getWeights()`/`setWeights()` and saved weight files are interchangeable with
+ * the standard layer, and `lm-step.ts` steps a model built with this layer.
+ *
+ * Forward: x·W + b for all time steps in one matmul (time-major rows), then per step one h·U matmul
+ * and the gate math (~11 ops, none on a gradient tape: the whole sequence is one tf.customGrad node).
+ * Backward (BPTT by hand): everything that does not depend on the recurrence (the gate derivative
+ * factors) is computed once for all steps; the per-step loop is 7 ops (two adds, three muls, one
+ * concat, one dz·Uᵀ matmul); dW, dU, db and dx are then one op each over all T·B rows
+ * (dU = [h₀…h_{T-1}]ᵀ·dZ as ONE [H, T·B]×[T·B, 4H] matmul).
+ *
+ * Not supported (use tf.layers.lstm for these): dropout / recurrentDropout, masking, goBackwards,
+ * stateful, regularizers/constraints, activations other than tanh/sigmoid.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type SaveFn = (tensors: tf.Tensor[]) => void;
+
+export interface FusedLstmResult {
+  /** [B, T, H]: h at every step. */
+  output: tf.Tensor3D;
+  /** Final states [B, H] (only when `returnState` was true). */
+  h?: tf.Tensor2D;
+  c?: tf.Tensor2D;
+}
+
+/**
+ * Differentiable LSTM over a whole sequence. x [B, T, in], kernel [in, 4H], recurrentKernel [H, 4H],
+ * bias [4H]; optional initial states h0, c0 [B, H] (zeros when omitted). Gradients flow to every
+ * input (x, weights and initial states). With `returnState`, the final h and c are returned too and
+ * gradients flowing into them are back-propagated.
+ */
+export function fusedLstm(
+  x: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  recurrentKernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  opts: { h0?: tf.Tensor2D; c0?: tf.Tensor2D; returnState?: boolean } = {},
+): FusedLstmResult {
+  const [B, T, inDim] = x.shape;
+  const H = recurrentKernel.shape[0];
+  if (kernel.shape[0] !== inDim || kernel.shape[1] !== 4 * H || recurrentKernel.shape[1] !== 4 * H || bias.shape[0] !== 4 * H) {
+    throw new Error(
+      `fusedLstm: shapes do not match: x [${x.shape}], kernel [${kernel.shape}], recurrent_kernel [${recurrentKernel.shape}], bias [${bias.shape}]`,
+    );
+  }
+  if (T < 1) throw new Error('fusedLstm: sequence length must be ≥ 1');
+  const withState = opts.returnState === true;
+  return tf.tidy(() => {
+    const h0 = opts.h0 ?? tf.zeros([B, H]);
+    const c0 = opts.c0 ?? tf.zeros([B, H]);
+    const run = tf.customGrad(((...args: unknown[]) => {
+      const [xx, W, U, b, hInit, cInit] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
+      const save = args[6] as SaveFn;
+      return lstmForward(xx, W, U, b, hInit, cInit, withState, save);
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const value = run(x, kernel, recurrentKernel, bias, h0, c0);
+    if (!withState) return { output: value as tf.Tensor3D };
+    // value [B, T+1, H]: h at every step, then c_T.
+    const [output, cLast] = tf.split(value, [T, 1], 1) as [tf.Tensor3D, tf.Tensor3D];
+    const h = tf.slice(output, [0, T - 1, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D;
+    return { output, h, c: cLast.reshape([B, H]) as tf.Tensor2D };
+  }) as unknown as FusedLstmResult;
+}
+
+function lstmForward(
+  x: tf.Tensor3D,
+  W: tf.Tensor2D,
+  U: tf.Tensor2D,
+  b: tf.Tensor1D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  withState: boolean,
+  save: SaveFn,
+): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } {
+  const [B, T, inDim] = x.shape;
+  const H = U.shape[0];
+  // Time-major rows (t·B + b) so that each step's rows are one contiguous (copy-free) slice.
+  const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
+  const xw = tf.add(tf.matMul(xtm, W), b);
+  const xws = tf.unstack(tf.reshape(xw, [T, B, 4 * H]));
+  let h: tf.Tensor2D = h0;
+  let c: tf.Tensor2D = c0;
+  const hs: tf.Tensor2D[] = [];
+  const cs: tf.Tensor2D[] = [c0];
+  const ss: tf.Tensor2D[] = [];
+  const gs: tf.Tensor2D[] = [];
+  const tcs: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) {
+    const z = tf.add(xws[t]!, tf.matMul(h, U));
+    // sigmoid of all 4H columns (the c-gate's quarter is unused) is one op instead of three.
+    const s = tf.sigmoid(z) as tf.Tensor2D;
+    const [i, f, , o] = tf.split(s, 4, 1);
+    const g = tf.tanh(tf.slice(z, [0, 2 * H], [B, H])) as tf.Tensor2D;
+    c = tf.add(tf.mul(f!, c), tf.mul(i!, g)) as tf.Tensor2D;
+    const tc = tf.tanh(c) as tf.Tensor2D;
+    h = tf.mul(o!, tc) as tf.Tensor2D;
+    hs.push(h);
+    cs.push(c);
+    ss.push(s);
+    gs.push(g);
+    tcs.push(tc);
+  }
+  const hsTm = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
+  const out = tf.transpose(hsTm, [1, 0, 2]); // [B, T, H]
+  const value = withState ? tf.concat([out, tf.expandDims(c, 1)], 1) : out;
+  // Saved for the backward pass (kept only when a gradient tape is recording).
+  save([
+    xtm,
+    W,
+    U,
+    h0,
+    tf.reshape(hsTm, [T * B, H]),
+    tf.stack(cs), // [T+1, B, H]: c_0 … c_T
+    tf.stack(ss), // [T, B, 4H]: sigmoid of every gate pre-activation
+    tf.stack(gs), // [T, B, H]: tanh of the c-gate pre-activation
+    tf.stack(tcs), // [T, B, H]: tanh(c_t)
+  ]);
+
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+    tf.tidy(() => {
+      const [sx, sW, sU, sh0, sHs, sC, sS, sG, sTC] = saved as [
+        tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D,
+      ];
+      let dyH: tf.Tensor3D;
+      let dcNext: tf.Tensor2D | undefined;
+      if (withState) {
+        const [a, bLast] = tf.split(dy, [T, 1], 1);
+        dyH = a as tf.Tensor3D;
+        dcNext = tf.reshape(bLast!, [B, H]) as tf.Tensor2D;
+      } else {
+        dyH = dy as tf.Tensor3D;
+      }
+      // Recurrence-independent factors, for all steps at once.
+      const [I, F, , O] = tf.split(sS, 4, 2) as tf.Tensor3D[];
+      const cPrev = tf.slice(sC, [0, 0, 0], [T, B, H]);
+      const one = tf.scalar(1);
+      const dI = tf.mul(I!, tf.sub(one, I!));
+      const dF = tf.mul(F!, tf.sub(one, F!));
+      const dO = tf.mul(O!, tf.sub(one, O!));
+      // dz = [dc, dc, dc, dh] ⊙ M with M = [g·σ'(i), c_{t-1}·σ'(f), i·tanh'(g), tanh(c_t)·σ'(o)]
+      const M = tf.concat([tf.mul(sG, dI), tf.mul(cPrev, dF), tf.mul(I!, tf.sub(one, tf.square(sG))), tf.mul(sTC, dO)], 2);
+      // dc_t += dh_t · o_t · tanh'(c_t)
+      const A = tf.mul(O!, tf.sub(one, tf.square(sTC)));
+      const Ms = tf.unstack(M) as tf.Tensor2D[];
+      const As = tf.unstack(A) as tf.Tensor2D[];
+      const Fs = tf.unstack(F!) as tf.Tensor2D[];
+      const dys = tf.unstack(tf.transpose(dyH, [1, 0, 2])) as tf.Tensor2D[];
+      const UT = tf.transpose(sU); // untransposed operand for the per-step matmul (fast path)
+      let dhNext: tf.Tensor2D | undefined;
+      const dzs: tf.Tensor2D[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const dh = dhNext ? tf.add(dys[t]!, dhNext) : dys[t]!;
+        const dhc = tf.mul(dh, As[t]!);
+        const dc = dcNext ? tf.add(dcNext, dhc) : dhc;
+        const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), Ms[t]!) as tf.Tensor2D;
+        dzs[t] = dz;
+        dcNext = tf.mul(dc, Fs[t]!) as tf.Tensor2D;
+        dhNext = tf.matMul(dz, UT) as tf.Tensor2D;
+      }
+      const dZ = tf.concat(dzs, 0); // [T·B, 4H], time-major rows
+      const dxTm = tf.matMul(dZ, tf.transpose(sW)); // [T·B, in]
+      const dx = tf.transpose(tf.reshape(dxTm, [T, B, inDim]), [1, 0, 2]);
+      const dW = tf.matMul(sx, dZ, true, false);
+      const hPrev = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0;
+      const dU = tf.matMul(hPrev, dZ, true, false);
+      const db = tf.sum(dZ, 0);
+      return [dx, dW, dU, db, dhNext!, dcNext!];
+    });
+  return { value, gradFunc };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer
+
+export type Initializer = ReturnType<typeof tf.initializers.zeros>;
+export type InitializerLike = Initializer | string;
+
+export interface FusedLSTMArgs {
+  units: number;
+  /** Output every step [B, T, H] (default true) or only the last [B, H]. */
+  returnSequences?: boolean;
+  /** Also output the final h and c (as in tf.layers.lstm: [output, h, c]). */
+  returnState?: boolean;
+  /** Default true, as tf.layers.lstm: the forget-gate quarter of the bias starts at 1. */
+  unitForgetBias?: boolean;
+  useBias?: boolean;
+  kernelInitializer?: InitializerLike;
+  recurrentInitializer?: InitializerLike;
+  biasInitializer?: InitializerLike;
+  name?: string;
+  trainable?: boolean;
+  inputShape?: (number | null)[];
+  batchInputShape?: (number | null)[];
+  dtype?: tf.DataType;
+}
+
+/** Serialized form of an initializer: a Keras identifier or `{ className, config }`. */
+export type SerializedInitializer = string | { className: string; config: tf.serialization.ConfigDict };
+
+export function toInitializer(v: InitializerLike | SerializedInitializer | undefined, dflt: () => Initializer): Initializer {
+  if (v == null) return dflt();
+  if (typeof v === 'string') {
+    // Keras/tf.js identifiers, e.g. 'glorotUniform', 'GlorotUniform', 'zeros', 'orthogonal'.
+    const name = v.charAt(0).toLowerCase() + v.slice(1);
+    const factory = (tf.initializers as unknown as Record<string, (a?: object) => Initializer>)[name];
+    if (typeof factory !== 'function') throw new Error(`unknown initializer ${JSON.stringify(v)}`);
+    return factory({});
+  }
+  if (v instanceof tf.serialization.Serializable) return v as Initializer;
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[v.className];
+  if (!entry) throw new Error(`unknown initializer class ${JSON.stringify(v.className)}`);
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, v.config) as Initializer;
+}
+
+export function serializeInitializer(init: Initializer): SerializedInitializer {
+  return { className: init.getClassName(), config: init.getConfig() };
+}
+
+export class FusedLSTM extends tf.layers.Layer {
+  static className = 'FusedLSTM';
+  readonly units: number;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly unitForgetBias: boolean;
+  readonly useBias: boolean;
+  private readonly kernelInitializer: Initializer;
+  private readonly recurrentInitializer: Initializer;
+  private readonly biasInitializer: Initializer;
+  private kernel?: tf.LayerVariable;
+  private recurrentKernel?: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+
+  constructor(args: FusedLSTMArgs) {
+    const { units, returnSequences, returnState, unitForgetBias, useBias, kernelInitializer, recurrentInitializer, biasInitializer, ...base } = args;
+    super(base as object);
+    if (!Number.isInteger(units) || units < 1) throw new Error(`FusedLSTM: units must be a positive integer, got ${units}`);
+    this.units = units;
+    this.returnSequences = returnSequences ?? true;
+    this.returnState = returnState ?? false;
+    this.unitForgetBias = unitForgetBias ?? true;
+    this.useBias = useBias ?? true;
+    this.kernelInitializer = toInitializer(kernelInitializer, () => tf.initializers.glorotUniform({}));
+    this.recurrentInitializer = toInitializer(recurrentInitializer, () => tf.initializers.orthogonal({}));
+    this.biasInitializer = toInitializer(biasInitializer, () => tf.initializers.zeros());
+    this.supportsMasking = false;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const inDim = shape[shape.length - 1];
+    if (inDim == null) throw new Error('FusedLSTM: the last input dimension must be known');
+    const H = this.units;
+    this.kernel = this.addWeight('kernel', [inDim, 4 * H], 'float32', this.kernelInitializer);
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [H, 4 * H], 'float32', this.recurrentInitializer);
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [4 * H], 'float32', this.biasInitializer);
+      if (this.unitForgetBias) {
+        const init = this.biasInitializer;
+        const value = tf.tidy(() => {
+          const v = init.apply([4 * H]);
+          return tf.concat([tf.slice(v, [0], [H]), tf.ones([H]), tf.slice(v, [2 * H], [2 * H])]);
+        });
+        this.bias.write(value);
+        value.dispose();
+      }
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const out: tf.Shape = this.returnSequences ? [shape[0]!, shape[1]!, this.units] : [shape[0]!, this.units];
+    return this.returnState ? [out, [shape[0]!, this.units], [shape[0]!, this.units]] : out;
+  }
+
+  override computeMask(): tf.Tensor | tf.Tensor[] {
+    // No masking support: no output mask (tf.js layers accept null here despite the declared type).
+    return (this.returnState ? [null, null, null] : null) as unknown as tf.Tensor[];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
+      const H = this.units;
+      const bias = this.bias ? (this.bias.read() as tf.Tensor1D) : tf.zeros([4 * H]) as tf.Tensor1D;
+      const r = fusedLstm(x, this.kernel!.read() as tf.Tensor2D, this.recurrentKernel!.read() as tf.Tensor2D, bias, { returnState: this.returnState });
+      const [B, T] = x.shape;
+      const out = this.returnSequences ? r.output : (tf.slice(r.output, [0, T - 1, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D);
+      return this.returnState ? [out, r.h!, r.c!] : out;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      returnSequences: this.returnSequences,
+      returnState: this.returnState,
+      unitForgetBias: this.unitForgetBias,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      recurrentInitializer: serializeInitializer(this.recurrentInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+    } as tf.serialization.ConfigDict;
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+}
+tf.serialization.registerClass(FusedLSTM);
+
+/** Factory in the style of tf.layers.lstm. */
+export function fusedLSTM(args: FusedLSTMArgs): FusedLSTM {
+  return new FusedLSTM(args);
+}
