@@ -5,6 +5,8 @@ const benches: Array<[string, string[]]> = [
   ['generation (in-process)', ['bench/generate.ts']],
   ['WebSocket streaming through the server (concurrent streams)', ['bench/server.ts', '--streams', '1,8,32,128', '--tokens', '200']],
   ['training throughput (wasm fixes vs as shipped)', ['bench/wasm-fixes.ts', '--batches', '4', '--cpu-batches', '1']],
+  ['training throughput, fused LSTM vs tf.layers.lstm (wasm)', ['bench/fused-rnn.ts', '--batches', '4', '--only', 'std,fused,std,fused']],
+  ['training throughput, fused GRU vs tf.layers.gru (wasm)', ['bench/fused-rnn.ts', '--batches', '4', '--arch', 'gru', '--only', 'std,fused,std,fused']],
 ];
 let failed = 0;
 for (const [title, args] of benches) {
