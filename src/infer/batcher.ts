@@ -1,8 +1,9 @@
 /**
  * Continuous batching for one loaded model: every running sequence advances in ONE batched
- * recurrent step per token. A sequence joins at the next step (its prefilled state rows are
- * appended) and leaves as soon as it finishes or is cancelled (its rows are dropped), so a long
- * generation never holds up a short one and concurrent streams share the cost of each step.
+ * recurrent step per token — prompt ids and generated ids alike, so new requests' prompts are
+ * prefilled together with everyone else's decoding instead of one after another. A sequence joins
+ * at the next step (a zero-state row is appended) and leaves as soon as it finishes or is cancelled
+ * (its row is dropped), so a long generation never holds up a short one.
  *
  * Row r of the batched state (h, c per layer: [B, H]) belongs to `active[r]`. At most `maxBatch`
  * sequences step together; later arrivals wait in `joining` until rows free up. The loop yields to
@@ -75,20 +76,24 @@ export class StepBatcher {
         this.retire(this.active.flatMap((m, r) => (m.seq.done ? [] : [r])));
         if (this.active.length === 0) continue;
         this.peakBatch = Math.max(this.peakBatch, this.active.length);
-        const ids = Int32Array.from(this.active, (m) => m.seq.lastId);
-        const { state: next, logits } = this.lm.step(ids, this.state!);
+        const ids = Int32Array.from(this.active, (m) => m.seq.takeInput());
+        const next = this.lm.advance(ids, this.state!);
         disposeState(this.state!);
         this.state = next;
-        let data: Float32Array;
-        try {
-          data = (await logits.data()) as Float32Array;
-        } finally {
-          logits.dispose();
+        // Rows still inside their prompt need no logits; skip the projection when none needs it.
+        let data: Float32Array | undefined;
+        if (this.active.some((m) => !m.seq.prefilling)) {
+          const logits = this.lm.logits(next);
+          try {
+            data = (await logits.data()) as Float32Array;
+          } finally {
+            logits.dispose();
+          }
         }
         const vocab = this.lm.vocabSize;
         const keep: number[] = [];
         this.active.forEach((m, r) => {
-          if (m.seq.accept(data.subarray(r * vocab, (r + 1) * vocab))) keep.push(r);
+          if (m.seq.accept(data?.subarray(r * vocab, (r + 1) * vocab))) keep.push(r);
         });
         this.retire(keep);
         await yieldToEventLoop();

@@ -40,8 +40,10 @@ export interface GenerateOptions {
 export class Sequence {
   /** `<bos>` + the prompt's ids: what prefill runs. */
   readonly inputIds: number[];
-  /** The id to feed at the next step. */
-  lastId: number;
+  /** The last sampled id (the next input once the prompt is consumed). */
+  private lastId: number;
+  /** Prompt ids fed so far: the prompt is fed one id per batched step, like generated ids. */
+  private fed = 0;
   private readonly sampler: Sampler;
   private readonly streamer: TextStreamer;
   private readonly history: number[];
@@ -70,10 +72,22 @@ export class Sequence {
     return this.finish !== undefined;
   }
 
-  /** Consumes the logits [V] of the next position; true when the sequence wants another step. */
-  accept(row: Float32Array): boolean {
+  /** True while prompt ids remain to be fed (their logits are not sampled). */
+  get prefilling(): boolean {
+    return this.fed < this.inputIds.length;
+  }
+
+  /** The id to feed at the next step: the next prompt id, else the last sampled one. */
+  takeInput(): number {
+    return this.fed < this.inputIds.length ? this.inputIds[this.fed++]! : this.lastId;
+  }
+
+  /** Consumes the logits [V] after the last fed id; true when the sequence wants another step. */
+  accept(row: Float32Array | undefined): boolean {
     if (this.finish) return false;
     if (this.opts.signal?.aborted) return this.end('cancelled');
+    if (this.prefilling) return true; // mid-prompt: these logits are not a prediction we sample
+    if (!row) throw new Error('a sequence past its prompt needs logits');
     const { id, logprob } = this.sampler.next(row, this.history);
     if (id === EOS_ID) return this.end('eos');
     this.generated++;
