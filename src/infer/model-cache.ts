@@ -6,6 +6,7 @@
  * running generation.
  */
 import { readFile } from 'node:fs/promises';
+import '../arch/custom-layers.ts'; // so saved FusedLSTM/FusedGRU layers deserialize
 import { RecurrentLanguageModel } from '../arch/lm-step.ts';
 import { StepBatcher } from './batcher.ts';
 import { ServiceError } from '../errors.ts';

@@ -20,7 +20,7 @@ t.test('graceful shutdown of the API', async (t) => {
   const server = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'server.ts')], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODELS_DIR: config.modelsDir, DATA_DIR: config.dataDir, QUEUE_PREFIX: config.queuePrefix, TFJS_BACKEND: 'wasm', LOG_LEVEL: 'warn', MAX_NEW_TOKENS: '5000' },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   t.teardown(() => {
     if (server.exitCode === null) server.kill('SIGKILL');
@@ -33,7 +33,7 @@ t.test('graceful shutdown of the API', async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   server.kill('SIGTERM');
   const result = await inflight;
-  t.equal(result.status, 200, 'the in-flight generation completes');
+  t.equal(result.status, 200, `the in-flight generation completes: ${JSON.stringify(result.json)}`);
   t.equal(result.json.details.generated_tokens, 2500);
   t.equal(await exited, 0, 'then the process exits cleanly');
   await t.rejects(fetch(`${url}/health`), 'and accepts nothing more');
