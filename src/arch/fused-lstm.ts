@@ -187,7 +187,7 @@ export interface FusedLSTMArgs {
   returnSequences?: boolean;
   /** Also output the final h and c (as in tf.layers.lstm: [output, h, c]). */
   returnState?: boolean;
-  /** Default true, as tf.layers.lstm: the forget-gate quarter of the bias starts at 1. */
+  /** Default true (as Keras; tf.layers.lstm defaults to false): the forget-gate quarter of the bias starts at 1. */
   unitForgetBias?: boolean;
   useBias?: boolean;
   kernelInitializer?: InitializerLike;
