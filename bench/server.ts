@@ -13,22 +13,11 @@
  * Greedy decoding by default; --sample uses seeded sampling (temperature 0.8, seed per stream).
  * TFJS_BACKEND is passed to the server (default wasm, as in the tests and bench/generate.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { PROMPT, arg, fetchWithTimeout, serverStats, sleep, startServerProcess, type ServerStats } from './lib/server-process.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOST = '127.0.0.1';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-};
 const streamCounts = arg('streams', '1,8,32,128')
   .split(',')
   .map((s) => Number(s.trim()))
@@ -42,41 +31,10 @@ if (streamCounts.length === 0 || !Number.isInteger(tokens) || tokens < 1 || toke
   process.exit(2);
 }
 const maxStreams = Math.max(...streamCounts);
-// Exactly 64 characters of Exodus 3:14-ish text.
-const PROMPT = 'And God said unto Moses, I AM THAT I AM: and he said, Thus shalt'.padEnd(64, ' ').slice(0, 64);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A free ephemeral port on 127.0.0.1 (the server is then told to listen on it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-async function fetchWithTimeout(url: string, ms = 5000): Promise<Response> {
-  return fetch(url, { signal: AbortSignal.timeout(ms) });
-}
 
-interface ServerStats {
-  rssBytes: number;
-  tensors: number;
-}
-async function serverStats(base: string): Promise<ServerStats> {
-  const text = await (await fetchWithTimeout(`${base}/metrics`)).text();
-  const gauge = (name: string) => {
-    const m = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm'));
-    if (!m) throw new Error(`GET /metrics has no ${name}`);
-    return Number(m[1]);
-  };
-  return { rssBytes: gauge('seqserve_process_resident_memory_bytes'), tensors: gauge('seqserve_tensors') };
-}
 
 interface StreamResult {
   sentAt: number;
@@ -169,66 +127,17 @@ const ms = (x: number) => (Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(2) : x.t
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
 
 // ---- start the server ------------------------------------------------------------------------
-const port = await freePort();
-const base = `http://${HOST}:${port}`;
-const wsUrl = `ws://${HOST}:${port}/ws`;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqserve-bench-'));
-const queuePrefix = `seqserve-bench-${randomBytes(5).toString('hex')}`;
-const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-  cwd: ROOT,
+const server = await startServerProcess({
+  tmpPrefix: 'seqserve-bench',
   env: {
-    ...process.env,
-    PORT: String(port),
-    HOST,
-    LOG_LEVEL: 'silent',
-    MODELS_DIR: path.join(ROOT, 'models'),
-    DATA_DIR: dataDir,
-    QUEUE_PREFIX: queuePrefix,
-    TFJS_BACKEND: process.env.TFJS_BACKEND ?? 'wasm',
     MAX_CONCURRENT_GENERATIONS: String(Math.max(256, maxStreams * 2)),
-    MAX_WS_INFLIGHT: '16',
     MAX_NEW_TOKENS: String(Math.max(1024, tokens)),
-    RATE_LIMIT_PER_MINUTE: '0',
   },
-  stdio: ['ignore', 'pipe', 'pipe'],
 });
-let childOut = '';
-child.stdout!.on('data', (d) => (childOut = (childOut + d).slice(-4000)));
-child.stderr!.on('data', (d) => (childOut = (childOut + d).slice(-4000)));
-const killChild = () => {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-};
-process.on('exit', () => {
-  killChild();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function stopServer(): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(10000)]);
-  killChild();
-}
+const { base, wsUrl, health } = server;
 
 let exitCode = 0;
 try {
-  // Wait for /health (bounded: 60 s, 300 polls).
-  let health: any = null;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${childOut}`);
-    try {
-      const res = await fetchWithTimeout(`${base}/health`, 1000);
-      if (res.ok) {
-        health = await res.json();
-        break;
-      }
-    } catch {
-      /* not up yet */
-    }
-    await sleep(200);
-  }
-  if (!health) throw new Error(`server did not answer /health within 60 s:\n${childOut}`);
 
   // Warm-up: loads the model into the server's cache and JIT-warms both sides.
   const warm = await round(wsUrl, 1, 20, 60000, 'warm');
@@ -282,6 +191,6 @@ try {
   console.error(`bench/server.ts: ${(err as Error).message}`);
   exitCode = 1;
 } finally {
-  await stopServer();
+  await server.stop();
 }
 process.exit(exitCode);

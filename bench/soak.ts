@@ -22,22 +22,11 @@
  * unexpectedly (error frame, wrong token count, time-out), or the token target was not reached in
  * time; 2 on bad flags. Every loop is bounded in count and time; only 127.0.0.1 is contacted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { PROMPT, arg, fetchWithTimeout, serverStats, sleep, startServerProcess, type ServerStats } from './lib/server-process.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOST = '127.0.0.1';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-};
 const targetTokens = Number(arg('tokens', '10000'));
 const streams = Number(arg('streams', '8'));
 const perStream = Number(arg('per-stream', '250'));
@@ -56,41 +45,12 @@ const perWaveNominal = (streams + sseCount) * perStream;
 const maxWaves = Math.ceil(targetTokens / perWaveNominal) * 4 + 4;
 const waveTimeoutMs = 120_000;
 
-const PROMPT = 'And God said unto Moses, I AM THAT I AM: and he said, Thus shalt'.padEnd(64, ' ').slice(0, 64);
 const STOP = ['LORD', '\n\n'];
 const CANCEL_AFTER = Math.max(1, Math.floor(perStream / 4));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-async function fetchWithTimeout(url: string, ms = 5000): Promise<Response> {
-  return fetch(url, { signal: AbortSignal.timeout(ms) });
-}
 
-interface ServerStats {
-  rssBytes: number;
-  tensors: number;
-}
-async function serverStats(base: string): Promise<ServerStats> {
-  const text = await (await fetchWithTimeout(`${base}/metrics`)).text();
-  const gauge = (name: string) => {
-    const m = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm'));
-    if (!m) throw new Error(`GET /metrics has no ${name}`);
-    return Number(m[1]);
-  };
-  return { rssBytes: gauge('seqserve_process_resident_memory_bytes'), tensors: gauge('seqserve_tensors') };
-}
 
 type Kind = 'ws' | 'ws-cancel' | 'ws-stop' | 'ws-drop' | 'sse' | 'sse-abort';
 interface StreamResult {
@@ -216,67 +176,18 @@ function check(r: StreamResult): string | null {
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
-// ---- start the server (as bench/server.ts does) ---------------------------------------------------
-const port = await freePort();
-const base = `http://${HOST}:${port}`;
-const wsUrl = `ws://${HOST}:${port}/ws`;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqserve-soak-'));
-const queuePrefix = `seqserve-soak-${randomBytes(5).toString('hex')}`;
-const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-  cwd: ROOT,
+// ---- start the server ------------------------------------------------------------------------
+const server = await startServerProcess({
+  tmpPrefix: 'seqserve-soak',
   env: {
-    ...process.env,
-    PORT: String(port),
-    HOST,
-    LOG_LEVEL: 'silent',
-    MODELS_DIR: path.join(ROOT, 'models'),
-    DATA_DIR: dataDir,
-    QUEUE_PREFIX: queuePrefix,
-    TFJS_BACKEND: process.env.TFJS_BACKEND ?? 'wasm',
     MAX_CONCURRENT_GENERATIONS: String(Math.max(256, (streams + sseCount) * 2)),
-    MAX_WS_INFLIGHT: '16',
     MAX_NEW_TOKENS: String(Math.max(1024, perStream)),
-    RATE_LIMIT_PER_MINUTE: '0',
   },
-  stdio: ['ignore', 'pipe', 'pipe'],
 });
-let childOut = '';
-child.stdout!.on('data', (d) => (childOut = (childOut + d).slice(-4000)));
-child.stderr!.on('data', (d) => (childOut = (childOut + d).slice(-4000)));
-const killChild = () => {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-};
-process.on('exit', () => {
-  killChild();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function stopServer(): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(10000)]);
-  killChild();
-}
+const { base, wsUrl, health } = server;
 
 let exitCode = 0;
 try {
-  // Wait for /health (bounded: 60 s, 300 polls).
-  let health: any = null;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${childOut}`);
-    try {
-      const res = await fetchWithTimeout(`${base}/health`, 1000);
-      if (res.ok) {
-        health = await res.json();
-        break;
-      }
-    } catch {
-      /* not up yet */
-    }
-    await sleep(200);
-  }
-  if (!health) throw new Error(`server did not answer /health within 60 s:\n${childOut}`);
 
   const boot = await serverStats(base);
   // Warm-up: loads the model into the server's cache and JIT-warms both sides (WS and SSE paths).
@@ -371,6 +282,6 @@ try {
   console.error(`bench/soak.ts: ${(err as Error).message}`);
   exitCode = 1;
 } finally {
-  await stopServer();
+  await server.stop();
 }
 process.exit(exitCode);
