@@ -11,13 +11,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.ts';
 import { FusedLSTM } from '../src/arch/fused-lstm.ts';
 import { FusedGRU } from '../src/arch/fused-gru.ts';
+import { arg } from './lib/args.ts';
+import { B, E, T, V, timeTraining } from './lib/char-lm.ts';
 
-const V = 96, E = 64, H = 256, B = 32, T = 64;
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+const H = 256;
 
 function buildModel(fused: boolean): tf.LayersModel {
   const common = { units: H, recurrentInitializer: 'glorotUniform' as const };
@@ -35,29 +32,7 @@ function buildModel(fused: boolean): tf.LayersModel {
 }
 
 function run(label: string, fused: boolean, batches: number) {
-  const model = buildModel(fused);
-  const opt = tf.train.adam(2e-3);
-  const rand = (n: number) => Int32Array.from({ length: n }, () => Math.floor(Math.random() * V));
-  const x = tf.tensor2d(rand(B * T), [B, T], 'int32');
-  const y = tf.tidy(() => tf.oneHot(tf.tensor2d(rand(B * T), [B, T], 'int32'), V));
-  const step = () => {
-    const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true);
-    const v = l!.dataSync()[0]!;
-    l!.dispose();
-    return v;
-  };
-  step(); // warm-up: builds weights, Adam slots, XNNPACK operators
-  const before = tf.memory().numTensors;
-  let loss = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < batches; i++) loss = step();
-  const ms = performance.now() - t0;
-  const leaked = tf.memory().numTensors - before;
-  tf.dispose([x, y]);
-  opt.dispose();
-  model.dispose();
-  if (leaked !== 0) console.warn(`${label}: ${leaked} tensors leaked per ${batches} batches`);
-  return { label, tokensPerSec: Math.round((batches * B * T) / (ms / 1000)), msPerBatch: Math.round(ms / batches), loss: +loss.toFixed(4) };
+  return timeTraining(label, buildModel(fused), batches);
 }
 
 async function main(): Promise<void> {

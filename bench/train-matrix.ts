@@ -31,8 +31,9 @@ import { setMatMulFixOptions } from '../src/backend/wasm-fixes.ts';
 import { setSliceKernelOptions } from '../src/backend/wasm-slice-kernels.ts';
 import { fusedLSTM } from '../src/arch/fused-lstm.ts';
 import { fusedGRU } from '../src/arch/fused-gru.ts';
+import { arg } from './lib/args.ts';
+import { B, E, T, V, timeTraining } from './lib/char-lm.ts';
 
-const V = 96, E = 64, B = 32, T = 64;
 const PYTHON = '/usr/bin/python3';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -44,11 +45,6 @@ const MODELS: Record<ModelName, { cell: 'lstm' | 'gru'; units: number; layers: n
   lstm512x2: { cell: 'lstm', units: 512, layers: 2, title: 'LSTM(512)×2' },
 };
 const VARIANTS: readonly Variant[] = ['std', 'fused', 'shipped'];
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
 
 function buildModel(name: ModelName, fused: boolean): tf.LayersModel {
   const { cell, units, layers } = MODELS[name];
@@ -73,31 +69,9 @@ function measure(name: ModelName, variant: Variant, batches: number): { tokensPe
   setMatMulFixOptions({ enabled: variant !== 'shipped' });
   setSliceKernelOptions({ enabled: variant !== 'shipped' });
   try {
-    const model = buildModel(name, variant === 'fused');
-    const opt = tf.train.adam(2e-3);
-    const rand = (n: number) => Int32Array.from({ length: n }, () => Math.floor(Math.random() * V));
-    const x = tf.tensor2d(rand(B * T), [B, T], 'int32');
-    const y = tf.tidy(() => tf.oneHot(tf.tensor2d(rand(B * T), [B, T], 'int32'), V));
-    const step = () => {
-      const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true);
-      const v = l!.dataSync()[0]!;
-      l!.dispose();
-      return v;
-    };
-    step(); // warm-up: builds weights, Adam slots, XNNPACK operators
-    const before = tf.memory().numTensors;
-    let loss = 0;
-    const t0 = performance.now();
-    for (let i = 0; i < batches; i++) loss = step();
-    const ms = performance.now() - t0;
-    const leaked = tf.memory().numTensors - before;
-    tf.dispose([x, y]);
-    opt.dispose();
-    model.dispose();
-    if (leaked !== 0) console.warn(`${name}/${variant}: ${leaked} tensors leaked over ${batches} batches`);
+    const { tokensPerSec, msPerBatch, loss } = timeTraining(`${name}/${variant}`, buildModel(name, variant === 'fused'), batches);
     // retained: tensors still alive after everything this run created was disposed (model, optimizer, data).
-    const retained = tf.memory().numTensors - start;
-    return { tokensPerSec: Math.round((batches * B * T) / (ms / 1000)), msPerBatch: Math.round(ms / batches), loss: +loss.toFixed(4), retained };
+    return { tokensPerSec, msPerBatch, loss, retained: tf.memory().numTensors - start };
   } finally {
     setMatMulFixOptions({ enabled: true });
     setSliceKernelOptions({ enabled: true });

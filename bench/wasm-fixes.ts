@@ -17,13 +17,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.ts';
 import { setMatMulFixOptions } from '../src/backend/wasm-fixes.ts';
 import { setSliceKernelOptions } from '../src/backend/wasm-slice-kernels.ts';
+import { arg } from './lib/args.ts';
+import { B, E, T, V, timeTraining, type TrainingTiming } from './lib/char-lm.ts';
 
-const V = 96, E = 64, H = 256, B = 32, T = 64;
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-}
+const H = 256;
 
 function buildModel(): tf.LayersModel {
   return tf.sequential({
@@ -36,30 +33,8 @@ function buildModel(): tf.LayersModel {
   });
 }
 
-async function run(label: string, batches: number): Promise<{ label: string; tokensPerSec: number; msPerBatch: number; loss: number }> {
-  const model = buildModel();
-  const opt = tf.train.adam(2e-3);
-  const rand = (n: number) => Int32Array.from({ length: n }, () => Math.floor(Math.random() * V));
-  const x = tf.tensor2d(rand(B * T), [B, T], 'int32');
-  const y = tf.tidy(() => tf.oneHot(tf.tensor2d(rand(B * T), [B, T], 'int32'), V));
-  const step = () => {
-    const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true);
-    const v = l!.dataSync()[0];
-    l!.dispose();
-    return v;
-  };
-  step(); // warm-up: builds weights, Adam slots, XNNPACK operators
-  const before = tf.memory().numTensors;
-  let loss = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < batches; i++) loss = step();
-  const ms = performance.now() - t0;
-  const leaked = tf.memory().numTensors - before;
-  tf.dispose([x, y]);
-  opt.dispose();
-  model.dispose();
-  if (leaked !== 0) console.warn(`${label}: ${leaked} tensors leaked per ${batches} batches`);
-  return { label, tokensPerSec: Math.round((batches * B * T) / (ms / 1000)), msPerBatch: Math.round(ms / batches), loss };
+async function run(label: string, batches: number): Promise<TrainingTiming> {
+  return timeTraining(label, buildModel(), batches);
 }
 
 /** ms per call of tf.matMul for the shapes an LSTM(256) step and its gradient use, shipped vs fixed. */

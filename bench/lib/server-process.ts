@@ -19,11 +19,7 @@ export const PROMPT = 'And God said unto Moses, I AM THAT I AM: and he said, Thu
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `--name value` from the command line, or the default. */
-export const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-};
+export { arg } from './args.ts';
 
 /** A free ephemeral port on 127.0.0.1 (the server is then told to listen on it). */
 function freePort(): Promise<number> {
