@@ -10,7 +10,7 @@
  * Not supported: dropout / recurrentDropout, masking, goBackwards, stateful, regularizers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { toInitializer, serializeInitializer, type Initializer, type InitializerLike } from './fused-lstm.ts';
+import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -117,94 +117,21 @@ function gruForward(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor
   return { value, gradFunc };
 }
 
-export interface FusedGRUArgs {
-  units: number;
-  returnSequences?: boolean;
-  /** Also output the final h (as in tf.layers.gru: [output, h]). */
-  returnState?: boolean;
-  useBias?: boolean;
-  kernelInitializer?: InitializerLike;
-  recurrentInitializer?: InitializerLike;
-  biasInitializer?: InitializerLike;
-  name?: string;
-  trainable?: boolean;
-  inputShape?: (number | null)[];
-  batchInputShape?: (number | null)[];
-  dtype?: tf.DataType;
-}
+export type FusedGRUArgs = FusedRecurrentArgs;
 
-export class FusedGRU extends tf.layers.Layer {
+/** GRU layer on fusedGru; with returnState it outputs [output, h] like tf.layers.gru. */
+export class FusedGRU extends FusedRecurrentLayer {
   static className = 'FusedGRU';
-  readonly units: number;
-  readonly returnSequences: boolean;
-  readonly returnState: boolean;
-  readonly useBias: boolean;
-  private readonly kernelInitializer: Initializer;
-  private readonly recurrentInitializer: Initializer;
-  private readonly biasInitializer: Initializer;
-  private kernel?: tf.LayerVariable;
-  private recurrentKernel?: tf.LayerVariable;
-  private bias?: tf.LayerVariable;
+  protected readonly gates = 3;
+  protected readonly stateCount = 1;
 
   constructor(args: FusedGRUArgs) {
-    const { units, returnSequences, returnState, useBias, kernelInitializer, recurrentInitializer, biasInitializer, ...base } = args;
-    super(base as object);
-    if (!Number.isInteger(units) || units < 1) throw new Error(`FusedGRU: units must be a positive integer, got ${units}`);
-    this.units = units;
-    this.returnSequences = returnSequences ?? true;
-    this.returnState = returnState ?? false;
-    this.useBias = useBias ?? true;
-    this.kernelInitializer = toInitializer(kernelInitializer, () => tf.initializers.glorotUniform({}));
-    this.recurrentInitializer = toInitializer(recurrentInitializer, () => tf.initializers.orthogonal({}));
-    this.biasInitializer = toInitializer(biasInitializer, () => tf.initializers.zeros());
+    super(args, 'FusedGRU');
   }
 
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const inDim = shape[shape.length - 1];
-    if (inDim == null) throw new Error('FusedGRU: the last input dimension must be known');
-    const H = this.units;
-    this.kernel = this.addWeight('kernel', [inDim, 3 * H], 'float32', this.kernelInitializer);
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [H, 3 * H], 'float32', this.recurrentInitializer);
-    if (this.useBias) this.bias = this.addWeight('bias', [3 * H], 'float32', this.biasInitializer);
-    this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const out: tf.Shape = this.returnSequences ? [shape[0]!, shape[1]!, this.units] : [shape[0]!, this.units];
-    return this.returnState ? [out, [shape[0]!, this.units]] : out;
-  }
-
-  override computeMask(): tf.Tensor | tf.Tensor[] {
-    return (this.returnState ? [null, null] : null) as unknown as tf.Tensor[];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
-      const bias = this.bias ? (this.bias.read() as tf.Tensor1D) : (tf.zeros([3 * this.units]) as tf.Tensor1D);
-      const r = fusedGru(x, this.kernel!.read() as tf.Tensor2D, this.recurrentKernel!.read() as tf.Tensor2D, bias);
-      const out = this.returnSequences ? r.output : r.h;
-      return this.returnState ? [out, r.h] : out;
-    });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      returnSequences: this.returnSequences,
-      returnState: this.returnState,
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInitializer),
-      recurrentInitializer: serializeInitializer(this.recurrentInitializer),
-      biasInitializer: serializeInitializer(this.biasInitializer),
-    } as tf.serialization.ConfigDict;
-  }
-
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
+  protected runSequence(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D): SequenceResult {
+    const r = fusedGru(x, kernel, recurrent, bias);
+    return { output: r.output, states: [r.h] };
   }
 }
 tf.serialization.registerClass(FusedGRU);

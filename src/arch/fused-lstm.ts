@@ -18,6 +18,7 @@
  * stateful, regularizers/constraints, activations other than tanh/sigmoid.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -178,141 +179,43 @@ function lstmForward(
 // ---------------------------------------------------------------------------------------------
 // Layer
 
-export type Initializer = ReturnType<typeof tf.initializers.zeros>;
-export type InitializerLike = Initializer | string;
-
-export interface FusedLSTMArgs {
-  units: number;
-  /** Output every step [B, T, H] (default true) or only the last [B, H]. */
-  returnSequences?: boolean;
-  /** Also output the final h and c (as in tf.layers.lstm: [output, h, c]). */
-  returnState?: boolean;
+export interface FusedLSTMArgs extends FusedRecurrentArgs {
   /** Default true (as Keras; tf.layers.lstm defaults to false): the forget-gate quarter of the bias starts at 1. */
   unitForgetBias?: boolean;
-  useBias?: boolean;
-  kernelInitializer?: InitializerLike;
-  recurrentInitializer?: InitializerLike;
-  biasInitializer?: InitializerLike;
-  name?: string;
-  trainable?: boolean;
-  inputShape?: (number | null)[];
-  batchInputShape?: (number | null)[];
-  dtype?: tf.DataType;
 }
 
-/** Serialized form of an initializer: a Keras identifier or `{ className, config }`. */
-export type SerializedInitializer = string | { className: string; config: tf.serialization.ConfigDict };
-
-export function toInitializer(v: InitializerLike | SerializedInitializer | undefined, dflt: () => Initializer): Initializer {
-  if (v == null) return dflt();
-  if (typeof v === 'string') {
-    // Keras/tf.js identifiers, e.g. 'glorotUniform', 'GlorotUniform', 'zeros', 'orthogonal'.
-    const name = v.charAt(0).toLowerCase() + v.slice(1);
-    const factory = (tf.initializers as unknown as Record<string, (a?: object) => Initializer>)[name];
-    if (typeof factory !== 'function') throw new Error(`unknown initializer ${JSON.stringify(v)}`);
-    return factory({});
-  }
-  if (v instanceof tf.serialization.Serializable) return v as Initializer;
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[v.className];
-  if (!entry) throw new Error(`unknown initializer class ${JSON.stringify(v.className)}`);
-  const [cls, fromConfig] = entry;
-  return fromConfig(cls, v.config) as Initializer;
-}
-
-export function serializeInitializer(init: Initializer): SerializedInitializer {
-  return { className: init.getClassName(), config: init.getConfig() };
-}
-
-export class FusedLSTM extends tf.layers.Layer {
+/** LSTM layer on fusedLstm; with returnState it outputs [output, h, c] like tf.layers.lstm. */
+export class FusedLSTM extends FusedRecurrentLayer {
   static className = 'FusedLSTM';
-  readonly units: number;
-  readonly returnSequences: boolean;
-  readonly returnState: boolean;
   readonly unitForgetBias: boolean;
-  readonly useBias: boolean;
-  private readonly kernelInitializer: Initializer;
-  private readonly recurrentInitializer: Initializer;
-  private readonly biasInitializer: Initializer;
-  private kernel?: tf.LayerVariable;
-  private recurrentKernel?: tf.LayerVariable;
-  private bias?: tf.LayerVariable;
+  protected readonly gates = 4;
+  protected readonly stateCount = 2;
 
   constructor(args: FusedLSTMArgs) {
-    const { units, returnSequences, returnState, unitForgetBias, useBias, kernelInitializer, recurrentInitializer, biasInitializer, ...base } = args;
-    super(base as object);
-    if (!Number.isInteger(units) || units < 1) throw new Error(`FusedLSTM: units must be a positive integer, got ${units}`);
-    this.units = units;
-    this.returnSequences = returnSequences ?? true;
-    this.returnState = returnState ?? false;
+    const { unitForgetBias, ...rest } = args;
+    super(rest, 'FusedLSTM');
     this.unitForgetBias = unitForgetBias ?? true;
-    this.useBias = useBias ?? true;
-    this.kernelInitializer = toInitializer(kernelInitializer, () => tf.initializers.glorotUniform({}));
-    this.recurrentInitializer = toInitializer(recurrentInitializer, () => tf.initializers.orthogonal({}));
-    this.biasInitializer = toInitializer(biasInitializer, () => tf.initializers.zeros());
-    this.supportsMasking = false;
   }
 
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const inDim = shape[shape.length - 1];
-    if (inDim == null) throw new Error('FusedLSTM: the last input dimension must be known');
+  protected override initializeBias(bias: tf.LayerVariable): void {
+    if (!this.unitForgetBias) return;
     const H = this.units;
-    this.kernel = this.addWeight('kernel', [inDim, 4 * H], 'float32', this.kernelInitializer);
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [H, 4 * H], 'float32', this.recurrentInitializer);
-    if (this.useBias) {
-      this.bias = this.addWeight('bias', [4 * H], 'float32', this.biasInitializer);
-      if (this.unitForgetBias) {
-        const init = this.biasInitializer;
-        const value = tf.tidy(() => {
-          const v = init.apply([4 * H]);
-          return tf.concat([tf.slice(v, [0], [H]), tf.ones([H]), tf.slice(v, [2 * H], [2 * H])]);
-        });
-        this.bias.write(value);
-        value.dispose();
-      }
-    }
-    this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const out: tf.Shape = this.returnSequences ? [shape[0]!, shape[1]!, this.units] : [shape[0]!, this.units];
-    return this.returnState ? [out, [shape[0]!, this.units], [shape[0]!, this.units]] : out;
-  }
-
-  override computeMask(): tf.Tensor | tf.Tensor[] {
-    // No masking support: no output mask (tf.js layers accept null here despite the declared type).
-    return (this.returnState ? [null, null, null] : null) as unknown as tf.Tensor[];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
-      const H = this.units;
-      const bias = this.bias ? (this.bias.read() as tf.Tensor1D) : tf.zeros([4 * H]) as tf.Tensor1D;
-      const r = fusedLstm(x, this.kernel!.read() as tf.Tensor2D, this.recurrentKernel!.read() as tf.Tensor2D, bias, { returnState: this.returnState });
-      const [B, T] = x.shape;
-      const out = this.returnSequences ? r.output : (tf.slice(r.output, [0, T - 1, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D);
-      return this.returnState ? [out, r.h!, r.c!] : out;
+    const init = this.biasInitializer;
+    const value = tf.tidy(() => {
+      const v = init.apply([4 * H]);
+      return tf.concat([tf.slice(v, [0], [H]), tf.ones([H]), tf.slice(v, [2 * H], [2 * H])]);
     });
+    bias.write(value);
+    value.dispose();
+  }
+
+  protected runSequence(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D, withStates: boolean): SequenceResult {
+    const r = fusedLstm(x, kernel, recurrent, bias, { returnState: withStates });
+    return { output: r.output, states: withStates ? [r.h!, r.c!] : [] };
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      returnSequences: this.returnSequences,
-      returnState: this.returnState,
-      unitForgetBias: this.unitForgetBias,
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInitializer),
-      recurrentInitializer: serializeInitializer(this.recurrentInitializer),
-      biasInitializer: serializeInitializer(this.biasInitializer),
-    } as tf.serialization.ConfigDict;
-  }
-
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
+    return { ...super.getConfig(), unitForgetBias: this.unitForgetBias };
   }
 }
 tf.serialization.registerClass(FusedLSTM);
