@@ -1,19 +1,27 @@
 /** POST /train and the job resources. Every hyperparameter is optional with a documented default. */
 import { Type, type Static } from '@sinclair/typebox';
 import { ModelName } from './common.ts';
+import type { TrainJobData } from '../queue/contract.ts';
+
+/** Defaults of every hyperparameter: documented in the schema below and applied by train/request.ts. */
+export const HYPERPARAMETER_DEFAULTS = {
+  layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
+  epochs: 10, learning_rate: 0.002, validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
+} as const satisfies TrainJobData['hyperparameters'];
+const D = HYPERPARAMETER_DEFAULTS;
 
 export const Hyperparameters = Type.Object(
   {
-    layers: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'Stacked recurrent layers.' })),
-    units: Type.Optional(Type.Integer({ minimum: 4, maximum: 2048, default: 256, description: 'Recurrent units per layer.' })),
-    embedding_dim: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: 64, description: 'Token embedding size.' })),
-    dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: 0.1, description: 'Dropout on recurrent outputs during training.' })),
-    sequence_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: 64, description: 'Tokens per training window (truncated BPTT length).' })),
-    batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Windows per batch.' })),
-    epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Passes over the training split.' })),
-    learning_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.002, description: 'Adam learning rate.' })),
-    validation_split: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: 0.1, description: 'Share of the text (its tail) held out for validation and perplexity.' })),
-    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: 42, description: 'Seed for initialisation, shuffling and dropout.' })),
+    layers: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: D.layers, description: 'Stacked recurrent layers.' })),
+    units: Type.Optional(Type.Integer({ minimum: 4, maximum: 2048, default: D.units, description: 'Recurrent units per layer.' })),
+    embedding_dim: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: D.embedding_dim, description: 'Token embedding size.' })),
+    dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: D.dropout, description: 'Dropout on recurrent outputs during training.' })),
+    sequence_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: D.sequence_length, description: 'Tokens per training window (truncated BPTT length).' })),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, default: D.batch_size, description: 'Windows per batch.' })),
+    epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: D.epochs, description: 'Passes over the training split.' })),
+    learning_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: D.learning_rate, description: 'Adam learning rate.' })),
+    validation_split: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.validation_split, description: 'Share of the text (its tail) held out for validation and perplexity.' })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: D.seed, description: 'Seed for initialisation, shuffling and dropout.' })),
     max_steps_per_epoch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Cap on batches per epoch (default: the whole training split).' })),
   },
   { additionalProperties: false, $id: 'Hyperparameters' },

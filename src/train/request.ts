@@ -4,14 +4,10 @@
  */
 import { ServiceError } from '../errors.ts';
 import type { TrainJobData } from '../queue/contract.ts';
-import type { TrainRequest } from '../schemas/train.ts';
+import { HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
 import { fitTokenizer } from '../tokenize/index.ts';
 import { assertEnoughTokens, encodeCorpus, splitTrainVal } from './lm-data.ts';
 
-export const HYPERPARAMETER_DEFAULTS = {
-  layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
-  epochs: 10, learning_rate: 0.002, validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
-} as const satisfies TrainJobData['hyperparameters'];
 
 export function normalizeTrainRequest(body: TrainRequest, now = new Date()): TrainJobData {
   const hp = body.hyperparameters ?? {};
