@@ -33,6 +33,8 @@ export interface JobEvent {
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 const isProgress = (p: unknown): p is TrainProgressData => typeof p === 'object' && p !== null && 'epoch' in p;
+/** How long a request made just after start-up waits for the first Redis connection to settle. */
+const FIRST_CONNECT_WAIT_MS = 3000;
 
 export class TrainingQueue {
   readonly events = new EventEmitter();
@@ -41,10 +43,19 @@ export class TrainingQueue {
   private queueEvents: QueueEvents | undefined;
   private eventsClient: Redis | undefined;
   private closed = false;
+  private readonly firstAttempt: Promise<void>;
 
   constructor(private readonly opts: { redisUrl: string; prefix: string; attempts: number }) {
     this.redis = apiRedis(opts.redisUrl);
     this.redis.on('error', () => undefined); // state is read through `available`; errors surface per call
+    // The first connection attempt has an outcome once Redis answers or refuses; until then a request
+    // waits for it rather than being refused by a service that has only just started.
+    this.firstAttempt = new Promise<void>((resolve) => {
+      this.redis.once('ready', resolve);
+      this.redis.once('error', () => resolve());
+      this.redis.once('end', resolve);
+      setTimeout(resolve, FIRST_CONNECT_WAIT_MS).unref();
+    });
     this.queue = new Queue(TRAIN_QUEUE, { connection: this.redis, prefix: opts.prefix });
     this.queue.on('error', () => undefined);
     this.events.setMaxListeners(0);
@@ -80,6 +91,7 @@ export class TrainingQueue {
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.available) await this.firstAttempt;
     if (!this.available) throw new ServiceError('queue_unavailable', 'the training queue (Redis) is unreachable; generation still works, training endpoints are unavailable until it is back');
     try {
       return await fn();
