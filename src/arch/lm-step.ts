@@ -12,15 +12,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { RecurrentKind } from './lm.ts';
-
-interface RecurrentWeights {
-  kernel: tf.Tensor2D; // [in, G·H]
-  recurrent: tf.Tensor2D; // [H, G·H]
-  bias: tf.Tensor1D; // [G·H]
-  /** GRU only: recurrent [H, 2H] for the z and r gates, and [H, H] for the candidate. */
-  recurrentZR?: tf.Tensor2D;
-  recurrentH?: tf.Tensor2D;
-}
+import { cellStep, disposeCellExtras, prepareCell, type CellWeights } from './cell-step.ts';
 
 /** One tensor per layer for h, and for LSTM one more for c. */
 export interface RecurrentState {
@@ -33,7 +25,7 @@ export class RecurrentLanguageModel {
   readonly units: number;
   readonly vocabSize: number;
   private readonly embeddings: tf.Tensor2D;
-  private readonly layers: RecurrentWeights[];
+  private readonly layers: CellWeights[];
   private readonly outKernel: tf.Tensor2D;
   private readonly outBias: tf.Tensor1D;
 
@@ -50,19 +42,14 @@ export class RecurrentLanguageModel {
     };
     // tidy: the copies returned are kept, and all of them are freed if a layer turns out missing.
     const weights = tf.tidy(() => {
-      const layers: RecurrentWeights[] = [];
+      const layers: CellWeights[] = [];
       for (let i = 0; i === 0 || layerNames.has(`${kind}_${i}`); i++) {
         const [kernel, recurrent, bias] = copy(`${kind}_${i}`) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-        const w: RecurrentWeights = { kernel, recurrent, bias };
-        if (kind === 'gru') {
-          const units = recurrent.shape[0];
-          [w.recurrentZR, w.recurrentH] = tf.split(recurrent, [2 * units, units], 1) as [tf.Tensor2D, tf.Tensor2D];
-        }
-        layers.push(w);
+        layers.push(prepareCell(kind, kernel, recurrent, bias));
       }
       const [outKernel, outBias] = copy('logits') as [tf.Tensor2D, tf.Tensor1D];
       return { embeddings: copy('embedding')[0] as tf.Tensor2D, layers, outKernel, outBias } as unknown as tf.TensorContainer;
-    }) as unknown as { embeddings: tf.Tensor2D; layers: RecurrentWeights[]; outKernel: tf.Tensor2D; outBias: tf.Tensor1D };
+    }) as unknown as { embeddings: tf.Tensor2D; layers: CellWeights[]; outKernel: tf.Tensor2D; outBias: tf.Tensor1D };
     this.embeddings = weights.embeddings;
     this.layers = weights.layers;
     this.outKernel = weights.outKernel;
@@ -117,27 +104,10 @@ export class RecurrentLanguageModel {
     tf.tidy(() => {
       let x = tf.gather(this.embeddings, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
       this.layers.forEach((w, i) => {
-        if (this.kind === 'lstm') {
-          const z = tf.add(tf.add(tf.matMul(x, w.kernel), tf.matMul(state.h[i]!, w.recurrent)), w.bias);
-          const [gi, gf, gc, go] = tf.split(z, 4, 1);
-          const cNext = tf.add(tf.mul(tf.sigmoid(gf!), state.c[i]!), tf.mul(tf.sigmoid(gi!), tf.tanh(gc!))) as tf.Tensor2D;
-          const hNext = tf.mul(tf.sigmoid(go!), tf.tanh(cNext)) as tf.Tensor2D;
-          c.push(tf.keep(cNext));
-          h.push(tf.keep(hNext));
-          x = hNext;
-        } else {
-          // GRU with reset applied before the recurrent matmul (tf.js / Keras reset_after=false):
-          // the candidate's recurrent term is (r ⊙ h)·U_h, hence U split into [U_z U_r] and U_h.
-          const xw = tf.add(tf.matMul(x, w.kernel), w.bias);
-          const [xz, xr, xh] = tf.split(xw, 3, 1);
-          const [hz, hr] = tf.split(tf.matMul(state.h[i]!, w.recurrentZR!), 2, 1);
-          const zg = tf.sigmoid(tf.add(xz!, hz!));
-          const rg = tf.sigmoid(tf.add(xr!, hr!));
-          const cand = tf.tanh(tf.add(xh!, tf.matMul(tf.mul(rg, state.h[i]!), w.recurrentH!)));
-          const hNext = tf.add(tf.mul(zg, state.h[i]!), tf.mul(tf.sub(1, zg), cand)) as tf.Tensor2D;
-          h.push(tf.keep(hNext));
-          x = hNext;
-        }
+        const next = cellStep(w, x, state.h[i]!, state.c[i]);
+        h.push(tf.keep(next.h));
+        if (next.c) c.push(tf.keep(next.c));
+        x = next.h;
       });
     });
     return { h, c };
@@ -161,7 +131,8 @@ export class RecurrentLanguageModel {
   }
 
   dispose(): void {
-    tf.dispose([this.embeddings, this.outKernel, this.outBias, ...this.layers.flatMap((l) => [l.kernel, l.recurrent, l.bias, l.recurrentZR ?? [], l.recurrentH ?? []])]);
+    this.layers.forEach(disposeCellExtras);
+    tf.dispose([this.embeddings, this.outKernel, this.outBias, ...this.layers.flatMap((l) => [l.kernel, l.recurrent, l.bias])]);
   }
 }
 

@@ -20,6 +20,10 @@ export interface CheckpointState {
   /** Next step to run within epoch `epoch` (0 = start of that epoch). */
   step: number;
   tokenizer: TokenizerJSON;
+  /** Translation models: the target-side tokenizer (when it differs from the source's). */
+  target_tokenizer?: TokenizerJSON;
+  /** Classifiers: the class names, in class-index order. */
+  labels?: string[];
   last_loss: number | null;
   last_val_loss: number | null;
   trained_tokens: number;
@@ -89,13 +93,13 @@ export class CheckpointDir {
     };
   }
 
-  async save(state: CheckpointState, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<void> {
+  async save(state: CheckpointState, weights: readonly tf.Tensor[], optimizer: tf.Optimizer): Promise<void> {
     const parent = path.dirname(this.dir);
     await fs.mkdir(parent, { recursive: true });
     const tmp = `${this.dir}.tmp-${randomBytes(6).toString('hex')}`;
     await fs.mkdir(tmp);
     try {
-      const modelSpecs = await encodeTo(path.join(tmp, 'model.bin'), model.getWeights().map((t, i) => ({ name: `w${i}`, tensor: t })));
+      const modelSpecs = await encodeTo(path.join(tmp, 'model.bin'), weights.map((t, i) => ({ name: `w${i}`, tensor: t })));
       const optWeights = await optimizer.getWeights();
       // getWeights() makes a fresh `iter` scalar each call (the slot variables are the optimizer's own).
       const optSpecs = await encodeTo(path.join(tmp, 'optimizer.bin'), optWeights).finally(() => optWeights[0]?.tensor.dispose());

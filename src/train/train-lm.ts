@@ -6,19 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import type { TrainJobData, TrainProgressData } from '../queue/contract.ts';
+import type { TrainJobData } from '../queue/contract.ts';
 import { assertEnoughTokens, encodeCorpus, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
-import type { CheckpointDir, CheckpointState } from './checkpoint.ts';
+import { FRESH_START, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 
-export interface TrainHooks {
-  onProgress(p: TrainProgressData): void | Promise<void>;
-  log(line: string): void | Promise<void>;
-  /** Polled between batches; true = stop now (the job was cancelled or the worker is shutting down). */
-  shouldStop(): boolean | Promise<boolean>;
-  checkpoint?: CheckpointDir;
-  /** Seconds between mid-epoch checkpoints (epoch ends always checkpoint). */
-  checkpointEverySec?: number;
-}
+export type { TrainHooks } from './loop.ts';
 
 export interface TrainOutcome {
   stopped: boolean;
@@ -66,105 +58,55 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
   // On any failure (divergence, a failed checkpoint write) the model and optimizer are freed:
   // the sandboxed trainer process is reused for the next job.
   try {
-    let epoch = 0;
-    let startStep = 0;
-    let lastLoss: number | null = null;
-    let lastValLoss: number | null = null;
-    let trainedTokens = 0;
+    let start: LoopStart = FRESH_START;
     if (resumed) {
       model.setWeights(resumed.modelWeights);
       await optimizer.setWeights(resumed.optimizerWeights); // copies them into its own variables
       tf.dispose([...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]);
-      ({ epoch, step: startStep, last_loss: lastLoss, last_val_loss: lastValLoss, trained_tokens: trainedTokens } = resumed.state);
-      await hooks.log(`resumed from checkpoint: epoch ${epoch}, step ${startStep}`);
+      const st = resumed.state;
+      start = { epoch: st.epoch, step: st.step, lastLoss: st.last_loss, lastValLoss: st.last_val_loss, trainedTokens: st.trained_tokens };
+      await hooks.log(`resumed from checkpoint: epoch ${st.epoch}, step ${st.step}`);
     } else {
       await hooks.log(`tokenizer ${tokenizer.type}: ${tokenizer.vocabSize} tokens; corpus ${ids.length} ids (${train.length} train, ${val.length} validation)`);
     }
 
-    const saveCheckpoint = async (e: number, s: number) => {
-      if (!hooks.checkpoint) return;
-      const state: CheckpointState = {
-        epoch: e, step: s, tokenizer: tokenizer.toJSON(), last_loss: lastLoss, last_val_loss: lastValLoss,
-        trained_tokens: trainedTokens, saved_at: new Date().toISOString(),
-      };
-      await hooks.checkpoint.save(state, model, optimizer);
+    let plan: { epoch: number; plan: ReturnType<typeof epochPlan> } | undefined;
+    const planFor = (epoch: number) => {
+      if (plan?.epoch !== epoch) plan = { epoch, plan: epochPlan(train, hp.sequence_length, hp.batch_size, hp.seed, epoch) };
+      return plan.plan;
     };
-
-    const sessionStart = Date.now();
-    let sessionTokens = 0;
-    let sessionSteps = 0;
-    let lastCheckpointAt = Date.now();
-    let lastReportAt = 0;
-    let stopped = false;
-    const checkpointEveryMs = (hooks.checkpointEverySec ?? 60) * 1000;
-
-    while (epoch < hp.epochs && !stopped) {
-      const plan = epochPlan(train, hp.sequence_length, hp.batch_size, hp.seed, epoch);
-      const steps = hp.max_steps_per_epoch ? Math.min(plan.steps, hp.max_steps_per_epoch) : plan.steps;
-      let lossSum = 0;
-      let lossCount = 0;
-      for (let step = startStep; step < steps; step++) {
-        if (await hooks.shouldStop()) {
-          stopped = true;
-          await saveCheckpoint(epoch, step);
-          break;
-        }
-        const b = plan.batch(step);
-        const loss = tf.tidy(() => {
-          const { x, y } = toTensors(b);
-          return optimizer.minimize(() => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true)!;
-        });
-        const value = (await loss.data())[0]!;
-        loss.dispose();
-        if (!Number.isFinite(value)) throw new Error(`training diverged: loss is ${value} at epoch ${epoch + 1}, step ${step + 1}; lower hyperparameters.learning_rate`);
-        lossSum += value;
-        lossCount++;
-        lastLoss = lossSum / lossCount;
-        trainedTokens += b.rows * b.seqLen;
-        sessionTokens += b.rows * b.seqLen;
-        sessionSteps++;
-        const now = Date.now();
-        if (now - lastReportAt > 500 || step === steps - 1) {
-          lastReportAt = now;
-          const elapsed = (now - sessionStart) / 1000;
-          const stepsLeft = (hp.epochs - epoch - 1) * steps + (steps - step - 1);
-          await hooks.onProgress({
-            epoch, epochs: hp.epochs, step: step + 1, steps, loss: lastLoss, val_loss: lastValLoss,
-            tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
-            eta_s: Math.round((stepsLeft * elapsed) / sessionSteps),
+    const result = await runTrainingLoop(
+      {
+        epochs: hp.epochs,
+        stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(planFor(epoch).steps, hp.max_steps_per_epoch) : planFor(epoch).steps),
+        trainStep: async (epoch, step) => {
+          const b = planFor(epoch).batch(step);
+          const loss = tf.tidy(() => {
+            const { x, y } = toTensors(b);
+            return optimizer.minimize(() => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true)!;
           });
-        }
-        if (now - lastCheckpointAt > checkpointEveryMs && step < steps - 1) {
-          await saveCheckpoint(epoch, step + 1);
-          lastCheckpointAt = Date.now();
-        }
-      }
-      if (stopped) break;
-      lastValLoss = evaluateLoss(model, valBatches);
-      epoch++;
-      startStep = 0;
-      await saveCheckpoint(epoch, 0);
-      lastCheckpointAt = Date.now();
-      const elapsed = (Date.now() - sessionStart) / 1000;
-      await hooks.onProgress({
-        epoch, epochs: hp.epochs, step: steps, steps, loss: lastLoss, val_loss: lastValLoss,
-        tokens_per_sec: elapsed > 0 ? Math.round(sessionTokens / elapsed) : null,
-        eta_s: Math.round(((hp.epochs - epoch) * steps * elapsed) / Math.max(1, sessionSteps)),
-      });
-      await hooks.log(`epoch ${epoch}/${hp.epochs}: loss ${lastLoss?.toFixed(4)} val_loss ${lastValLoss === null ? 'n/a' : lastValLoss.toFixed(4)}`);
-    }
+          const value = (await loss.data())[0]!;
+          loss.dispose();
+          return { loss: value, tokens: b.rows * b.seqLen };
+        },
+        validate: () => evaluateLoss(model, valBatches),
+        weights: () => model.getWeights(),
+        checkpointExtra: () => ({ tokenizer: tokenizer.toJSON() }),
+      },
+      optimizer,
+      hooks,
+      start,
+    );
 
     const metrics: Record<string, number> = {};
-    if (lastLoss !== null) metrics.train_loss = lastLoss;
-    if (lastValLoss !== null) {
-      metrics.val_loss = lastValLoss;
-      metrics.perplexity = Math.exp(lastValLoss);
+    if (result.lastLoss !== null) metrics.train_loss = result.lastLoss;
+    if (result.lastValLoss !== null) {
+      metrics.val_loss = result.lastValLoss;
+      metrics.perplexity = Math.exp(result.lastValLoss);
     }
-    const elapsed = (Date.now() - sessionStart) / 1000;
     return {
-      stopped, model, tokenizer, metrics, epochsCompleted: epoch,
-      tokensPerSec: elapsed > 0 && sessionTokens > 0 ? sessionTokens / elapsed : null,
-      durationSec: (Date.now() - started) / 1000,
+      stopped: result.stopped, model, tokenizer, metrics, epochsCompleted: result.epochsCompleted,
+      tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {
     model.dispose();

@@ -88,7 +88,7 @@ t.test('checkpoint round trip restores weights, optimizer and position', async (
   const x = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
   opt.minimize(() => tf.mean(model.apply(x) as tf.Tensor) as tf.Scalar);
   const tok = fitTokenizer('char', ['abc'], { maxVocab: 10 });
-  await ckpt.save({ epoch: 3, step: 5, tokenizer: tok.toJSON(), last_loss: 1.5, last_val_loss: null, trained_tokens: 99, saved_at: 'now' }, model, opt);
+  await ckpt.save({ epoch: 3, step: 5, tokenizer: tok.toJSON(), last_loss: 1.5, last_val_loss: null, trained_tokens: 99, saved_at: 'now' }, model.getWeights(), opt);
   const loaded = await ckpt.load();
   t.equal(loaded!.state.epoch, 3);
   t.equal(loaded!.state.step, 5);
