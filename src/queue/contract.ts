@@ -7,9 +7,14 @@ export const TRAIN_QUEUE = 'train';
 /** A training request after defaults are applied: what the worker receives, nothing optional. */
 export interface TrainJobData {
   name: string;
-  task: 'generate';
+  task: 'generate' | 'summarize' | 'translate' | 'qa' | 'classify';
   architecture: 'lstm' | 'gru';
-  dataset: { id: string } | { text: string };
+  /** An uploaded dataset, inline text (generate), or inline rows (paired tasks, classify). */
+  dataset: { id: string } | { text: string } | { rows: Record<string, string>[] };
+  /** Column name per role when it differs from the role's name (task-data.ts). */
+  columns: Partial<Record<'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label', string>>;
+  /** Translation: the languages (BCP 47) recorded in the manifest; the target's picks BLEU's tokens. */
+  languages: { source: string; target: string } | null;
   tokenizer: { type: 'char' | 'word'; max_vocab: number };
   hyperparameters: {
     layers: number;
@@ -23,6 +28,12 @@ export interface TrainJobData {
     validation_split: number;
     seed: number;
     max_steps_per_epoch: number | null;
+    /** Seq2Seq and classify: bidirectional encoder layers. */
+    bidirectional: boolean;
+    /** Seq2Seq and classify: source ids kept (longer inputs are truncated, and say so). */
+    max_source_length: number;
+    /** Seq2Seq: target ids trained on, including <eos>. */
+    max_target_length: number;
   };
   submitted_at: string;
 }

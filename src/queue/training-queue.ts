@@ -22,13 +22,20 @@ export interface JobView {
   finished_at: string | null;
   error: string | null;
   result: { model: string; version: number; metrics: Record<string, number> } | null;
-  request: Omit<TrainJobData, 'dataset'> & { dataset: { id: string } | { text_bytes: number } };
+  request: Omit<TrainJobData, 'dataset'> & { dataset: ReturnType<typeof describeInline> };
 }
 
 /** Emitted on `events` for every job change: a progress report or an end. */
 export interface JobEvent {
   job_id: string;
   kind: 'progress' | 'completed' | 'failed';
+}
+
+/** Inline training data can be large: a job view names its size, not its content. */
+function describeInline(d: TrainJobData['dataset']): { id: string } | { text_bytes: number } | { rows: number } {
+  if ('text' in d) return { text_bytes: Buffer.byteLength(d.text) };
+  if ('rows' in d) return { rows: d.rows.length };
+  return d;
 }
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
@@ -177,7 +184,7 @@ export class TrainingQueue {
       error: state === 'failed' ? job.failedReason ?? 'failed' : null,
       result: result && !result.cancelled ? { model: result.model, version: result.version, metrics: result.metrics } : null,
       // Inline training text can be large: the view names its size, not its content.
-      request: { ...job.data, dataset: 'text' in job.data.dataset ? { text_bytes: Buffer.byteLength(job.data.dataset.text) } : job.data.dataset },
+      request: { ...job.data, dataset: describeInline(job.data.dataset) },
     };
   }
 

@@ -7,6 +7,7 @@ import type { TrainJobData } from '../queue/contract.ts';
 export const HYPERPARAMETER_DEFAULTS = {
   layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
   epochs: 10, learning_rate: 0.002, validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
+  bidirectional: true, max_source_length: 256, max_target_length: 128,
 } as const satisfies TrainJobData['hyperparameters'];
 const D = HYPERPARAMETER_DEFAULTS;
 
@@ -23,6 +24,9 @@ export const Hyperparameters = Type.Object(
     validation_split: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.validation_split, description: 'Share of the text (its tail) held out for validation and perplexity.' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: D.seed, description: 'Seed for initialisation, shuffling and dropout.' })),
     max_steps_per_epoch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Cap on batches per epoch (default: the whole training split).' })),
+    bidirectional: Type.Optional(Type.Boolean({ default: D.bidirectional, description: 'Seq2Seq and classify: bidirectional encoder layers.' })),
+    max_source_length: Type.Optional(Type.Integer({ minimum: 4, maximum: 4096, default: D.max_source_length, description: 'Seq2Seq and classify: tokens of input kept; longer inputs are truncated (training and serving; `details.truncated_input_tokens` says how many were dropped).' })),
+    max_target_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 4096, default: D.max_target_length, description: 'Seq2Seq: target tokens trained on, including <eos>; longer targets are truncated.' })),
   },
   { additionalProperties: false, $id: 'Hyperparameters' },
 );
@@ -39,17 +43,47 @@ export const TokenizerSpec = Type.Object(
 export const DatasetSpec = Type.Union(
   [
     Type.Object({ id: Type.String({ pattern: '^ds_[0-9a-f]{24}$', description: 'An uploaded dataset (POST /datasets).' }) }, { additionalProperties: false }),
-    Type.Object({ text: Type.String({ minLength: 1, description: 'Small inline training text (MAX_INLINE_TEXT_BYTES).' }) }, { additionalProperties: false }),
+    Type.Object({ text: Type.String({ minLength: 1, description: 'Small inline training text for task generate (MAX_INLINE_TEXT_BYTES).' }) }, { additionalProperties: false }),
+    Type.Object(
+      { rows: Type.Array(Type.Record(Type.String(), Type.String()), { minItems: 1, maxItems: 100000, description: 'Small inline rows for the other tasks, e.g. `{source, target}` (MAX_INLINE_TEXT_BYTES in all).' }) },
+      { additionalProperties: false },
+    ),
   ],
-  { description: 'Either `{id}` of an uploaded dataset or `{text}` inline.' },
+  { description: 'Either `{id}` of an uploaded dataset, `{text}` inline (generate) or `{rows}` inline (summarize, translate, qa, classify).' },
+);
+
+const ColumnName = Type.String({ minLength: 1, maxLength: 128 });
+export const Columns = Type.Object(
+  {
+    text: Type.Optional(ColumnName), source: Type.Optional(ColumnName), target: Type.Optional(ColumnName),
+    question: Type.Optional(ColumnName), context: Type.Optional(ColumnName), answer: Type.Optional(ColumnName), label: Type.Optional(ColumnName),
+  },
+  {
+    additionalProperties: false,
+    $id: 'Columns',
+    description: 'Dataset column per role when its name differs from the role. Roles: generate text; summarize/translate source, target; qa question, context (optional), answer; classify text, label.',
+  },
+);
+
+const LanguageTag = Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$', description: 'BCP 47 tag, e.g. en, fr, zh-Hans.' });
+export const Languages = Type.Object(
+  { source: LanguageTag, target: LanguageTag },
+  { additionalProperties: false, $id: 'Languages', description: 'translate: the languages, recorded in the manifest; a zh/ja target makes BLEU count characters.' },
 );
 
 export const TrainRequest = Type.Object(
   {
     name: ModelName,
-    task: Type.Optional(Type.Literal('generate', { default: 'generate' })),
+    task: Type.Optional(
+      Type.Union([Type.Literal('generate'), Type.Literal('summarize'), Type.Literal('translate'), Type.Literal('qa'), Type.Literal('classify')], {
+        default: 'generate',
+        description: 'generate = language model; summarize / translate / qa = Seq2Seq encoder–decoder with attention; classify = encoder + pooling + softmax.',
+      }),
+    ),
     architecture: Type.Optional(Type.Union([Type.Literal('lstm'), Type.Literal('gru')], { default: 'lstm' })),
     dataset: DatasetSpec,
+    columns: Type.Optional(Columns),
+    languages: Type.Optional(Languages),
     tokenizer: Type.Optional(TokenizerSpec),
     hyperparameters: Type.Optional(Hyperparameters),
   },

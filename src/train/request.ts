@@ -16,6 +16,8 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     task: body.task ?? 'generate',
     architecture: body.architecture ?? 'lstm',
     dataset: body.dataset,
+    columns: body.columns ?? {},
+    languages: body.languages ?? null,
     tokenizer: { type: body.tokenizer?.type ?? 'char', max_vocab: body.tokenizer?.max_vocab ?? 5000 },
     hyperparameters: {
       layers: hp.layers ?? HYPERPARAMETER_DEFAULTS.layers,
@@ -29,6 +31,9 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       validation_split: hp.validation_split ?? HYPERPARAMETER_DEFAULTS.validation_split,
       seed: hp.seed ?? HYPERPARAMETER_DEFAULTS.seed,
       max_steps_per_epoch: hp.max_steps_per_epoch ?? null,
+      bidirectional: hp.bidirectional ?? HYPERPARAMETER_DEFAULTS.bidirectional,
+      max_source_length: hp.max_source_length ?? HYPERPARAMETER_DEFAULTS.max_source_length,
+      max_target_length: hp.max_target_length ?? HYPERPARAMETER_DEFAULTS.max_target_length,
     },
     submitted_at: now.toISOString(),
   };

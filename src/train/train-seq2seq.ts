@@ -1,0 +1,166 @@
+/**
+ * Seq2Seq training (summarize, translate, qa), independent of BullMQ: fits the tokenizers (one shared
+ * vocabulary for summarize and qa; separate source and target vocabularies for translate), splits off
+ * a seeded validation set, trains with teacher forcing through the shared loop (loop.ts: progress,
+ * checkpoints, resume, stop), then decodes the held-out set greedily and scores it (task-metrics.ts)
+ * beside the copy-the-input baseline. Loss: token cross-entropy with padding masked out.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { sequenceCrossEntropy } from '../arch/lm.ts';
+import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
+import { copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
+import { greedyDecodeBatch } from '../infer/seq2seq-decode.ts';
+import type { TrainJobData } from '../queue/contract.ts';
+import { fitTokenizer, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
+import { FRESH_START, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { bucketedEpoch, encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, splitExamples, type EncodedPair, type PairBatch } from './pair-batches.ts';
+import type { PairExample, PairTask } from './task-data.ts';
+
+/** Held-out examples decoded for the quality metrics at the end of training (the rest only count in val_loss). */
+export const MAX_EVAL_EXAMPLES = 1000;
+
+export interface Seq2SeqOutcome {
+  stopped: boolean;
+  model: Seq2SeqModel;
+  spec: Seq2SeqSpec;
+  sourceTokenizer: Tokenizer;
+  targetTokenizer: Tokenizer;
+  metrics: Record<string, number>;
+  epochsCompleted: number;
+  tokensPerSec: number | null;
+  durationSec: number;
+}
+
+/** Fits the tokenizers of a task: translate keeps two vocabularies, the other tasks share one. */
+export function fitPairTokenizers(job: TrainJobData, examples: readonly PairExample[]): { source: Tokenizer; target: Tokenizer } {
+  const opts = { maxVocab: job.tokenizer.max_vocab };
+  const sources = examples.flatMap((e) => (e.context === undefined ? [e.source] : [e.source, e.context]));
+  const targets = examples.map((e) => e.target);
+  if (job.task === 'translate') return { source: fitTokenizer(job.tokenizer.type, sources, opts), target: fitTokenizer(job.tokenizer.type, targets, opts) };
+  const shared = fitTokenizer(job.tokenizer.type, [...sources, ...targets], opts);
+  return { source: shared, target: shared };
+}
+
+export function encodePairs(examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number): EncodedPair[] {
+  return examples.map((e) => ({ src: encodeSourceIds(src, e, maxSource).ids, tgt: encodeTargetIds(tgt, e.target, maxTarget) }));
+}
+
+const batchTensors = (b: PairBatch) => ({
+  src: tf.tensor2d(b.src, [b.rows, b.srcLen], 'int32'),
+  tgtIn: tf.tensor2d(b.tgtIn, [b.rows, b.tgtLen], 'int32'),
+  tgtOut: tf.tensor2d(b.tgtOut, [b.rows, b.tgtLen], 'int32'),
+});
+
+/** Teacher-forced mean token cross-entropy over `pairs` (pads excluded), or null when empty. */
+export function seq2seqLoss(model: Seq2SeqModel, pairs: readonly EncodedPair[], batchSize: number): number | null {
+  let total = 0;
+  let tokens = 0;
+  for (const chunk of inBatches(pairs, batchSize)) {
+    const b = makePairBatch(chunk);
+    const loss = tf.tidy(() => {
+      const t = batchTensors(b);
+      return sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn), t.tgtOut, PAD_ID);
+    });
+    total += loss.dataSync()[0]! * b.targetTokens;
+    tokens += b.targetTokens;
+    loss.dispose();
+  }
+  return tokens > 0 ? total / tokens : null;
+}
+
+/** Greedy predictions (decoded text) for examples, in batches. */
+export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, batchSize = 64): Promise<string[]> {
+  const out: string[] = [];
+  for (const chunk of inBatches(examples, batchSize)) {
+    const ids = await greedyDecodeBatch(model, chunk.map((e) => encodeSourceIds(src, e, maxSource).ids), maxTarget);
+    out.push(...ids.map((row) => tgt.decode(row)));
+  }
+  return out;
+}
+
+export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examples: readonly PairExample[], hooks: TrainHooks): Promise<Seq2SeqOutcome> {
+  const hp = job.hyperparameters;
+  const started = Date.now();
+  const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
+  const toks = resumed
+    ? { source: loadTokenizer(resumed.state.tokenizer), target: loadTokenizer(resumed.state.target_tokenizer ?? resumed.state.tokenizer) }
+    : fitPairTokenizers(job, examples);
+  const { train, val } = splitExamples(examples, hp.validation_split, hp.seed);
+  const trainPairs = encodePairs(train, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
+  const valPairs = encodePairs(val, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
+
+  const spec: Seq2SeqSpec = {
+    architecture: job.architecture, sourceVocab: toks.source.vocabSize, targetVocab: toks.target.vocabSize,
+    layers: hp.layers, units: hp.units, embeddingDim: hp.embedding_dim, bidirectional: hp.bidirectional,
+  };
+  const model = new Seq2SeqModel(spec, hp.seed);
+  const optimizer = tf.train.adam(hp.learning_rate);
+  try {
+    let start: LoopStart = FRESH_START;
+    if (resumed) {
+      model.ws.assignOrdered(resumed.modelWeights);
+      await optimizer.setWeights(resumed.optimizerWeights);
+      tf.dispose([...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]);
+      const st = resumed.state;
+      start = { epoch: st.epoch, step: st.step, lastLoss: st.last_loss, lastValLoss: st.last_val_loss, trainedTokens: st.trained_tokens };
+      await hooks.log(`resumed from checkpoint: epoch ${st.epoch}, step ${st.step}`);
+    } else {
+      const vocab = toks.source === toks.target ? `shared vocabulary ${toks.source.vocabSize}` : `vocabularies ${toks.source.vocabSize} (source) / ${toks.target.vocabSize} (target)`;
+      await hooks.log(`${job.task}: ${train.length} training pairs, ${val.length} held out; ${job.tokenizer.type} ${vocab}`);
+    }
+
+    let epochBatches: { epoch: number; batches: EncodedPair[][] } | undefined;
+    const batchesOf = (epoch: number) => {
+      if (epochBatches?.epoch !== epoch) epochBatches = { epoch, batches: bucketedEpoch(trainPairs, (p) => p.src.length, hp.batch_size, hp.seed, epoch) };
+      return epochBatches.batches;
+    };
+    const vars = model.ws.variables();
+    const result = await runTrainingLoop(
+      {
+        epochs: hp.epochs,
+        stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(batchesOf(epoch).length, hp.max_steps_per_epoch) : batchesOf(epoch).length),
+        trainStep: async (epoch, step) => {
+          const b = makePairBatch(batchesOf(epoch)[step]!);
+          const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
+          const loss = tf.tidy(() => {
+            const t = batchTensors(b);
+            return optimizer.minimize(() => sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn, { dropout: hp.dropout, seed }), t.tgtOut, PAD_ID), true, vars)!;
+          });
+          const value = (await loss.data())[0]!;
+          loss.dispose();
+          return { loss: value, tokens: b.targetTokens };
+        },
+        validate: () => seq2seqLoss(model, valPairs, hp.batch_size),
+        weights: () => vars,
+        checkpointExtra: () => ({ tokenizer: toks.source.toJSON(), ...(toks.source === toks.target ? {} : { target_tokenizer: toks.target.toJSON() }) }),
+      },
+      optimizer,
+      hooks,
+      start,
+    );
+
+    const metrics: Record<string, number> = {};
+    if (result.lastLoss !== null) metrics.train_loss = result.lastLoss;
+    if (result.lastValLoss !== null) {
+      metrics.val_loss = result.lastValLoss;
+      metrics.perplexity = Math.exp(result.lastValLoss);
+    }
+    if (!result.stopped && val.length > 0) {
+      const evalSet = val.slice(0, MAX_EVAL_EXAMPLES);
+      const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
+      const target = job.languages?.target;
+      Object.assign(metrics, generationMetrics(job.task, predictions, evalSet.map((e) => e.target), target), copyInputBaseline(job.task, evalSet, target));
+      metrics.eval_examples = evalSet.length;
+      await hooks.log(`held-out quality on ${evalSet.length} examples: ${JSON.stringify(metrics)}`);
+    }
+    return {
+      stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics,
+      epochsCompleted: result.epochsCompleted, tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
+    };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    optimizer.dispose();
+  }
+}
