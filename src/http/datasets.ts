@@ -1,13 +1,14 @@
 /**
  * POST /datasets takes the raw file as the body: text/plain (text), application/x-ndjson or
- * application/jsonl (JSONL with a `text` field), text/csv, text/tab-separated-values; `?format=`
- * overrides the Content-Type. The size limit is MAX_DATASET_BYTES.
+ * application/jsonl (JSONL objects), text/csv, text/tab-separated-values (a header row); `?format=`
+ * overrides the Content-Type, and `?task=` checks at upload that every row has the task's columns. The size limit is MAX_DATASET_BYTES.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorResponse } from '../schemas/common.ts';
 import { DatasetIdParams, DatasetInfo, DatasetList, DatasetUploadQuery } from '../schemas/datasets.ts';
 import { Deleted } from '../schemas/models.ts';
 import { ServiceError } from '../errors.ts';
+import { TASK_ROLES } from '../train/task-data.ts';
 
 type Format = 'text' | 'jsonl' | 'csv' | 'tsv';
 const FORMAT_BY_TYPE: Record<string, Format> = {
@@ -25,7 +26,7 @@ export const datasetRoutes: FastifyPluginAsync = async (app) => {
   // Raw bodies for uploads, in this plugin only; the size cap is checked while reading.
   app.addContentTypeParser(Object.keys(FORMAT_BY_TYPE), { parseAs: 'buffer', bodyLimit: config.maxDatasetBytes }, (_req, body, done) => done(null, body));
 
-  app.post<{ Querystring: { format?: Format; name?: string } }>(
+  app.post<{ Querystring: DatasetUploadQuery }>(
     '/datasets',
     {
       bodyLimit: config.maxDatasetBytes,
@@ -42,7 +43,9 @@ export const datasetRoutes: FastifyPluginAsync = async (app) => {
       if (!format || !Buffer.isBuffer(req.body)) {
         throw new ServiceError('unsupported_media_type', `Content-Type must be one of ${Object.keys(FORMAT_BY_TYPE).join(', ')} (or pass ?format=text|jsonl|csv|tsv)`);
       }
-      const info = await datasets.put(req.body, format, { name: req.query.name, requiredFields: format === 'text' ? undefined : ['text'] });
+      // Without ?task= rows are checked for structure only; their columns are checked by POST /train.
+      const task = req.query.task;
+      const info = await datasets.put(req.body, format, { name: req.query.name, requiredFields: format === 'text' || !task ? [] : TASK_ROLES[task].required });
       return reply.code(201).send(info);
     },
   );

@@ -2,12 +2,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorResponse } from '../schemas/common.ts';
 import { Job, JobIdParams, JobList, JobLogs, TrainAccepted, TrainRequest } from '../schemas/train.ts';
-import { checkInlineText, normalizeTrainRequest } from '../train/request.ts';
+import { checkTrainingData, normalizeTrainRequest } from '../train/request.ts';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 
 export const trainRoutes: FastifyPluginAsync = async (app) => {
-  const { queue, datasets, config } = app.services;
+  const { queue, config } = app.services;
 
   app.post<{ Body: TrainRequest }>(
     '/train',
@@ -17,8 +17,7 @@ export const trainRoutes: FastifyPluginAsync = async (app) => {
     },
     async (req, reply) => {
       const data = normalizeTrainRequest(req.body);
-      if ('id' in data.dataset) await datasets.get(data.dataset.id);
-      else checkInlineText(data, config.maxInlineTextBytes);
+      await checkTrainingData(data, config);
       const jobId = await queue.submit(data);
       return reply.code(202).header('location', `/train/${jobId}`).send({ job_id: jobId, status: 'queued' });
     },

@@ -5,12 +5,12 @@
  * tensor created for the request is disposed by the time it returns, whatever the outcome.
  */
 import type { SamplingParams } from '../decode/params.ts';
-import type { LoadedModel } from './model-cache.ts';
+import type { LanguageModelEntry } from './model-cache.ts';
 import { Sequence, type GenerateOptions, type GenerationResult } from './sequence.ts';
 
 export type { FinishReason, GenerateOptions, GenerationResult, TokenEvent } from './sequence.ts';
 
-export async function generateText(model: LoadedModel, prompt: string, params: SamplingParams, opts: GenerateOptions = {}): Promise<GenerationResult> {
+export async function generateText(model: LanguageModelEntry, prompt: string, params: SamplingParams, opts: GenerateOptions = {}): Promise<GenerationResult> {
   const seq = new Sequence(model.tokenizer, model.ref, prompt, params, opts);
   if (seq.done) return seq.result();
   // A cancel ends the sequence at once; the batcher drops its row at the next step.

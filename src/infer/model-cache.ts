@@ -10,24 +10,58 @@ import '../arch/custom-layers.ts'; // so saved FusedLSTM/FusedGRU layers deseria
 import { RecurrentLanguageModel } from '../arch/lm-step.ts';
 import { StepBatcher } from './batcher.ts';
 import { ServiceError } from '../errors.ts';
-import { TOKENIZER_FILE, type ModelManifest } from '../store/manifest.ts';
+import { TARGET_TOKENIZER_FILE, TOKENIZER_FILE, type ModelManifest, type ModelTask } from '../store/manifest.ts';
+import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
+import { TextClassifier, type ClassifierSpec } from '../arch/classifier.ts';
+import { loadWeightSet } from '../store/weight-set-io.ts';
+import { readFileIfExists } from '../store/fs-utils.ts';
 import { safeJoin } from '../store/fs-utils.ts';
 import { loadLayersModel } from '../store/layers-io.ts';
 import { parseModelRef } from '../store/model-ref.ts';
 import type { ModelStore } from '../store/registry.ts';
 import { loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 
-export interface LoadedModel {
+interface LoadedBase {
   /** `name@version`. */
   ref: string;
   name: string;
   version: number;
   manifest: ModelManifest;
+  /** The (source-side) tokenizer. */
   tokenizer: Tokenizer;
+}
+
+export interface LanguageModelEntry extends LoadedBase {
+  kind: 'generate';
   lm: RecurrentLanguageModel;
   /** Continuous batching: all running generations of this model step together. */
   batcher: StepBatcher;
 }
+
+export interface Seq2SeqEntry extends LoadedBase {
+  kind: 'seq2seq';
+  s2s: Seq2SeqModel;
+  /** The same object as `tokenizer` when the vocabulary is shared. */
+  targetTokenizer: Tokenizer;
+}
+
+export interface ClassifierEntry extends LoadedBase {
+  kind: 'classify';
+  classifier: TextClassifier;
+  labels: string[];
+}
+
+export type LoadedModel = LanguageModelEntry | Seq2SeqEntry | ClassifierEntry;
+/** What a task's endpoint gets: generate → language model, classify → classifier, others → Seq2Seq. */
+export type EntryFor<T extends ModelTask> = T extends 'generate' ? LanguageModelEntry : T extends 'classify' ? ClassifierEntry : Seq2SeqEntry;
+
+function disposeLoaded(m: LoadedModel): void {
+  if (m.kind === 'generate') m.lm.dispose();
+  else if (m.kind === 'seq2seq') m.s2s.dispose();
+  else m.classifier.dispose();
+}
+
+const ENDPOINT: Record<ModelTask, string> = { generate: '/generate', summarize: '/summarize', translate: '/translate', qa: '/qa', classify: '/classify' };
 
 interface Entry {
   loading: Promise<LoadedModel>;
@@ -36,8 +70,8 @@ interface Entry {
   lastUsed: number;
 }
 
-export interface ModelLease {
-  model: LoadedModel;
+export interface ModelLease<M extends LoadedModel = LoadedModel> {
+  model: M;
   release(): void;
 }
 
@@ -51,18 +85,16 @@ export class ModelCache {
     private readonly maxBatch = 32,
   ) {}
 
-  /** Resolves `name` or `name@version` and holds the model until `release()`. */
-  async acquire(ref: string, field = 'model'): Promise<ModelLease> {
-    const parsed = parseModelRef(ref, field);
-    let version = parsed.version;
-    if (version === undefined) {
-      version = await this.store.latestVersion(parsed.name);
-      if (version === undefined) throw new ServiceError('model_not_found', `${field}: no model named "${parsed.name}" (GET /models lists them)`);
-    }
-    const key = `${parsed.name}@${version}`;
+  /**
+   * Resolves `name` or `name@version` and holds the model until `release()`. The model must have
+   * been trained for `task` (400 model_task_mismatch otherwise: a classifier on /translate).
+   */
+  async acquire<T extends ModelTask = 'generate'>(ref: string, task: T = 'generate' as T, field = 'model'): Promise<ModelLease<EntryFor<T>>> {
+    const { name, version } = await this.resolveRef(ref, field);
+    const key = `${name}@${version}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { loading: this.load(parsed.name, version), users: 0, evicted: false, lastUsed: Date.now() };
+      entry = { loading: this.load(name, version), users: 0, evicted: false, lastUsed: Date.now() };
       this.entries.set(key, entry);
       const created = entry;
       // A failed load is not cached (unless forget() already replaced the entry).
@@ -79,18 +111,37 @@ export class ModelCache {
       entry.users--;
       throw err;
     }
+    if (model.manifest.task !== task) {
+      entry.users--;
+      const m = model.manifest.task;
+      throw new ServiceError('model_task_mismatch', `${field}: ${model.ref} is a ${m} model (serve it with ${ENDPOINT[m]}); ${ENDPOINT[task]} needs a ${task} model`);
+    }
     this.evictBeyondCapacity();
     let released = false;
     const held = entry;
     return {
-      model,
+      model: model as EntryFor<T>,
       release: () => {
         if (released) return;
         released = true;
         held.users--;
-        if (held.evicted && held.users === 0) model.lm.dispose();
+        if (held.evicted && held.users === 0) disposeLoaded(model);
       },
     };
+  }
+
+  /** `name` or `name@version` → a concrete version (model_not_found when there is none). */
+  private async resolveRef(ref: string, field: string): Promise<{ name: string; version: number }> {
+    const parsed = parseModelRef(ref, field);
+    const version = parsed.version ?? (await this.store.latestVersion(parsed.name));
+    if (version === undefined) throw new ServiceError('model_not_found', `${field}: no model named "${parsed.name}" (GET /models lists them)`);
+    return { name: parsed.name, version };
+  }
+
+  /** The task a model was trained for, from its manifest (without loading its weights). */
+  async peekTask(ref: string, field = 'model'): Promise<{ task: ModelTask }> {
+    const { name, version } = await this.resolveRef(ref, field);
+    return { task: (await this.store.resolve({ name, version })).manifest.task };
   }
 
   /** Number of model versions currently loaded. */
@@ -100,14 +151,28 @@ export class ModelCache {
 
   private async load(name: string, version: number): Promise<LoadedModel> {
     const resolved = await this.store.resolve({ name, version });
-    if (resolved.manifest.task !== 'generate') {
-      throw new ServiceError('model_task_mismatch', `model: ${name}@${version} is a ${resolved.manifest.task} model; this endpoint needs a generate (language) model`);
-    }
     const tokenizer = loadTokenizer(JSON.parse(await readFile(safeJoin(resolved.dir, TOKENIZER_FILE), 'utf8')));
+    const base = { ref: `${name}@${version}`, name, version, manifest: resolved.manifest, tokenizer };
+    const task = resolved.manifest.task;
+    if (task === 'classify') {
+      const classifier = await loadWeightSet(resolved.dir, 'classifier', (spec: ClassifierSpec) => new TextClassifier(spec, 0));
+      const labels = resolved.manifest.labels;
+      if (!Array.isArray(labels) || labels.length !== classifier.spec.numClasses) {
+        classifier.dispose();
+        throw new Error(`${base.ref}: manifest labels do not match the classifier's ${classifier.spec.numClasses} classes`);
+      }
+      return { ...base, kind: 'classify', classifier, labels: labels as string[] };
+    }
+    if (task !== 'generate') {
+      const targetJson = await readFileIfExists(safeJoin(resolved.dir, TARGET_TOKENIZER_FILE));
+      const targetTokenizer = targetJson === undefined ? tokenizer : loadTokenizer(JSON.parse(targetJson));
+      const s2s = await loadWeightSet(resolved.dir, 'seq2seq', (spec: Seq2SeqSpec) => new Seq2SeqModel(spec, 0));
+      return { ...base, kind: 'seq2seq', s2s, targetTokenizer };
+    }
     const layers = await loadLayersModel(resolved.dir);
     try {
       const lm = new RecurrentLanguageModel(layers, resolved.manifest.architecture);
-      return { ref: `${name}@${version}`, name, version, manifest: resolved.manifest, tokenizer, lm, batcher: new StepBatcher(lm, this.maxBatch) };
+      return { ...base, kind: 'generate', lm, batcher: new StepBatcher(lm, this.maxBatch) };
     } finally {
       layers.dispose();
     }
@@ -117,7 +182,7 @@ export class ModelCache {
   private drop(key: string, entry: Entry): void {
     this.entries.delete(key);
     entry.evicted = true;
-    if (entry.users === 0) entry.loading.then((m) => m.lm.dispose(), () => undefined);
+    if (entry.users === 0) entry.loading.then(disposeLoaded, () => undefined);
   }
 
   private evictBeyondCapacity(): void {

@@ -18,3 +18,45 @@ export function checkPrompt(prompt: string, limits: ParamLimits, field = 'prompt
     throw new ServiceError('invalid_parameter', `${field} must be at most ${limits.maxPromptChars} characters (MAX_PROMPT_CHARS), got ${prompt.length}`);
   }
 }
+
+/** Beam search bounds (also in the Seq2SeqParameters schema). */
+export const MAX_NUM_BEAMS = 16;
+export const MAX_NO_REPEAT_NGRAM = 16;
+export const LENGTH_PENALTY_RANGE = [-5, 5] as const;
+
+export interface Seq2SeqParams extends SamplingParams {
+  num_beams: number;
+  length_penalty: number;
+  no_repeat_ngram_size: number;
+}
+
+export interface Seq2SeqParameterInput extends GenerationParameters {
+  num_beams?: number;
+  length_penalty?: number;
+  no_repeat_ngram_size?: number;
+}
+
+/**
+ * Seq2Seq parameters: the sampling ones (greedy by default here: do_sample defaults to false, and
+ * max_new_tokens to the model's max_target_length) plus beam search. num_beams > 1 is deterministic
+ * beam search and cannot be combined with do_sample: true.
+ */
+export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limits: ParamLimits, modelMaxTarget: number): Seq2SeqParams {
+  const { num_beams = 1, length_penalty = 1, no_repeat_ngram_size = 0, ...sampling } = p ?? {};
+  const base = resolveSamplingParams(
+    { do_sample: false, max_new_tokens: Math.min(modelMaxTarget, limits.maxNewTokens), ...sampling },
+    { maxNewTokens: limits.maxNewTokens },
+  );
+  const bad = (field: string, rule: string, v: unknown): never => {
+    throw new ServiceError('invalid_parameter', `parameters.${field} must be ${rule}; got ${JSON.stringify(v)}`);
+  };
+  if (!Number.isInteger(num_beams) || num_beams < 1 || num_beams > MAX_NUM_BEAMS) bad('num_beams', `an integer in [1, ${MAX_NUM_BEAMS}]`, num_beams);
+  if (typeof length_penalty !== 'number' || !Number.isFinite(length_penalty) || length_penalty < LENGTH_PENALTY_RANGE[0] || length_penalty > LENGTH_PENALTY_RANGE[1]) {
+    bad('length_penalty', `a number in [${LENGTH_PENALTY_RANGE.join(', ')}]`, length_penalty);
+  }
+  if (!Number.isInteger(no_repeat_ngram_size) || no_repeat_ngram_size < 0 || no_repeat_ngram_size > MAX_NO_REPEAT_NGRAM) {
+    bad('no_repeat_ngram_size', `an integer in [0, ${MAX_NO_REPEAT_NGRAM}] (0 = off)`, no_repeat_ngram_size);
+  }
+  if (num_beams > 1 && base.do_sample) bad('do_sample', 'false when num_beams > 1 (beam search is deterministic)', true);
+  return { ...base, num_beams, length_penalty, no_repeat_ngram_size };
+}

@@ -3,6 +3,7 @@
  * validation (HTTP and WebSocket), response serialisation, the OpenAPI file and TS types.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { LENGTH_PENALTY_RANGE, MAX_NO_REPEAT_NGRAM, MAX_NUM_BEAMS } from '../infer/params.ts';
 import { DEFAULT_SAMPLING_PARAMS as D, MAX_REPETITION_PENALTY, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, MAX_TEMPERATURE } from '../decode/params.ts';
 
 export const MODEL_NAME_REGEX = '^[a-z0-9][a-z0-9._-]{0,63}$';
@@ -40,6 +41,20 @@ export const GenerationParameters = Type.Object(
 );
 export type GenerationParameters = Static<typeof GenerationParameters>;
 
+/** Seq2Seq endpoints: the sampling parameters (greedy by default) plus beam search. */
+export const Seq2SeqParameters = Type.Object(
+  {
+    ...GenerationParameters.properties,
+    max_new_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Tokens to generate at most; default: the model\'s max_target_length (capped by MAX_NEW_TOKENS).' })),
+    do_sample: Type.Optional(Type.Boolean({ default: false, description: 'true = sample (temperature, top_k, top_p); false = greedy, or beam search with num_beams > 1.' })),
+    num_beams: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_NUM_BEAMS, default: 1, description: 'Beam width; > 1 = beam search (do_sample must be false). With streaming, the final hypothesis is sent once decided.' })),
+    length_penalty: Type.Optional(Type.Number({ minimum: LENGTH_PENALTY_RANGE[0], maximum: LENGTH_PENALTY_RANGE[1], default: 1, description: 'Beam score = sum of log-probs / length^length_penalty (> 0 favours longer outputs, < 0 shorter).' })),
+    no_repeat_ngram_size: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_NO_REPEAT_NGRAM, default: 0, description: 'Beam search: no n-gram of this size appears twice in an output; 0 = off.' })),
+  },
+  { additionalProperties: false, $id: 'Seq2SeqParameters' },
+);
+export type Seq2SeqParameters = Static<typeof Seq2SeqParameters>;
+
 export const FinishReason = Type.Union([Type.Literal('length'), Type.Literal('eos'), Type.Literal('stop_sequence'), Type.Literal('cancelled')]);
 
 export const GenerationDetails = Type.Object(
@@ -54,3 +69,15 @@ export const GenerationDetails = Type.Object(
   { $id: 'GenerationDetails' },
 );
 export type GenerationDetails = Static<typeof GenerationDetails>;
+
+/** Seq2Seq answers add what happened to the input and the beam width. */
+export const Seq2SeqDetails = Type.Object(
+  {
+    ...GenerationDetails.properties,
+    input_tokens: Type.Integer({ description: 'Source tokens the encoder read (after truncation).' }),
+    truncated_input_tokens: Type.Integer({ description: 'Source tokens dropped because the input exceeded the model\'s max_source_length (its tail is cut; for QA, the context\'s tail).' }),
+    num_beams: Type.Integer(),
+  },
+  { $id: 'Seq2SeqDetails' },
+);
+export type Seq2SeqDetails = Static<typeof Seq2SeqDetails>;

@@ -1,5 +1,5 @@
 /** /datasets resources. Uploads are raw bodies (text/plain, application/x-ndjson, text/csv), not JSON. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral } from '@sinclair/typebox';
 
 export const DatasetFormat = Type.Union([Type.Literal('text'), Type.Literal('jsonl'), Type.Literal('csv'), Type.Literal('tsv')]);
 
@@ -23,6 +23,12 @@ export const DatasetUploadQuery = Type.Object(
   {
     format: Type.Optional(Type.Union([Type.Literal('text'), Type.Literal('jsonl'), Type.Literal('csv'), Type.Literal('tsv')], { description: 'Overrides the format implied by Content-Type.' })),
     name: Type.Optional(Type.String({ maxLength: 128 })),
+    task: Type.Optional(
+      Type.Union(['generate', 'summarize', 'translate', 'qa', 'classify'].map((t) => Type.Literal(t)) as [TLiteral<'generate'>, TLiteral<'summarize'>, TLiteral<'translate'>, TLiteral<'qa'>, TLiteral<'classify'>], {
+        description: 'Check at upload that every JSONL/CSV/TSV row has this task\'s columns under their default names (generate: text; summarize, translate: source, target; qa: question, answer; classify: text, label). Without it only the structure is checked, and POST /train checks the columns (which it may rename with `columns`).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+export type DatasetUploadQuery = Static<typeof DatasetUploadQuery>;

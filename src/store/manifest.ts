@@ -13,6 +13,8 @@ export type ModelArchitecture = (typeof MODEL_ARCHITECTURES)[number];
 /** File names inside a version directory. */
 export const MANIFEST_FILE = 'manifest.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
+/** Translation models with separate vocabularies: the target side's tokenizer. */
+export const TARGET_TOKENIZER_FILE = 'target-tokenizer.json';
 
 /**
  * What a publisher supplies: every manifest field but `name` and `version`, which the store
@@ -24,7 +26,8 @@ export interface ManifestInput {
   task: ModelTask;
   architecture: ModelArchitecture;
   hyperparameters: Record<string, unknown>;
-  tokenizer: { type: string; vocab_size: number; max_vocab?: number };
+  /** Seq2Seq: `shared` vocabulary, else the target side's size in `target_vocab_size`. */
+  tokenizer: { type: string; vocab_size: number; max_vocab?: number; shared?: boolean; target_vocab_size?: number };
   /** Held-out metrics, e.g. { perplexity, val_loss }. */
   metrics: Record<string, number>;
   dataset: { sha256: string; id?: string; bytes: number; source?: string; license?: string };

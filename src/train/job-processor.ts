@@ -17,9 +17,8 @@ import { ModelStore } from '../store/registry.ts';
 import { cancelKey, type TrainJobData, type TrainJobResult } from '../queue/contract.ts';
 import { isServiceError } from '../errors.ts';
 import { CheckpointDir } from './checkpoint.ts';
-import { describeDataset, loadTrainingRecords } from './records.ts';
-import { trainLanguageModel } from './train-lm.ts';
-import { publishLanguageModel } from './publish.ts';
+import { describeDataset } from './records.ts';
+import { trainForTask } from './run-task.ts';
 
 let shuttingDown = false;
 process.on('SIGTERM', () => {
@@ -52,10 +51,9 @@ export default async function processTrainJob(job: SandboxedJob<TrainJobData, Tr
     await log(`attempt ${job.attemptsMade + 1} started on backend ${backend.name} (pid ${process.pid})`);
     if (await shouldStop()) return { cancelled: true, reason: 'cancelled before it started' };
     const data = job.data;
-    const records = await loadTrainingRecords(config, data.dataset);
     // Described now: a dataset deleted while the job trains must not cost the trained model.
     const dataset = await describeDataset(config, data.dataset);
-    const outcome = await trainLanguageModel(data, records, {
+    const outcome = await trainForTask(config, data, {
       onProgress: (p) => job.updateProgress(p as unknown as object),
       log,
       shouldStop,
@@ -68,12 +66,12 @@ export default async function processTrainJob(job: SandboxedJob<TrainJobData, Tr
         return { cancelled: true, reason: 'cancelled by request' };
       }
       if (outcome.stopped) throw new Error('worker shutting down: checkpoint saved, the job will resume from it');
-      const { version } = await publishLanguageModel(new ModelStore(config.modelsDir), data, outcome, { dataset, backend: backend.name, jobId: String(job.id) });
+      const { version } = await outcome.publish(new ModelStore(config.modelsDir), { dataset, backend: backend.name, jobId: String(job.id) });
       await checkpoint.remove();
       await log(`published ${data.name}@${version}: ${JSON.stringify(outcome.metrics)}`);
       return { cancelled: false, model: data.name, version, metrics: outcome.metrics };
     } finally {
-      outcome.model.dispose();
+      outcome.dispose();
     }
   } catch (err) {
     // Client errors (too little text, unknown dataset) will not succeed on a retry.

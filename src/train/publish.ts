@@ -1,15 +1,19 @@
 /**
- * Publishes a trained language model as a new version of `job.name`: weights (model.json +
- * weights.bin), tokenizer.json and manifest.json, written durably into a temp dir and renamed into
- * place by the store (so `latest` never points at a half-written version). The caller keeps
- * ownership of `outcome.model`.
+ * Publishes a trained model as a new version of `job.name`: weights, tokenizer(s) and manifest.json,
+ * written durably into a temp dir and renamed into place by the store (so `latest` never points at a
+ * half-written version). Language models are TF.js Layers models (model.json + weights.bin);
+ * Seq2Seq and classifiers are weight sets (seq2seq.json / classifier.json + weights.bin). The caller
+ * keeps ownership of the trained model.
  */
 import { writeFileDurable, safeJoin } from '../store/fs-utils.ts';
 import { saveLayersModel } from '../store/layers-io.ts';
-import { TOKENIZER_FILE, type ManifestInput } from '../store/manifest.ts';
+import { saveWeightSet } from '../store/weight-set-io.ts';
+import { TARGET_TOKENIZER_FILE, TOKENIZER_FILE, type ManifestInput } from '../store/manifest.ts';
 import type { ModelStore } from '../store/registry.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import type { TrainOutcome } from './train-lm.ts';
+import type { Seq2SeqOutcome } from './train-seq2seq.ts';
+import type { ClassifierOutcome } from './train-classifier.ts';
 
 export interface PublishInfo {
   dataset: ManifestInput['dataset'];
@@ -17,6 +21,34 @@ export interface PublishInfo {
   jobId?: string;
   /** Extra manifest fields (licence, data package, …). */
   extra?: Record<string, unknown>;
+}
+
+interface CommonOutcome {
+  metrics: Record<string, number>;
+  epochsCompleted: number;
+  tokensPerSec: number | null;
+  durationSec: number;
+}
+
+type ManifestBase = Pick<ManifestInput, 'task' | 'architecture' | 'hyperparameters' | 'metrics' | 'dataset' | 'training' | 'backend' | 'created_at'>;
+
+function manifestBase(job: TrainJobData, outcome: CommonOutcome, info: PublishInfo): ManifestBase {
+  return {
+    task: job.task,
+    architecture: job.architecture,
+    hyperparameters: { ...job.hyperparameters },
+    metrics: outcome.metrics,
+    dataset: info.dataset,
+    training: {
+      ...(info.jobId ? { job_id: info.jobId } : {}),
+      epochs_completed: outcome.epochsCompleted,
+      ...(outcome.tokensPerSec === null ? {} : { tokens_per_sec: Math.round(outcome.tokensPerSec) }),
+      duration_s: Math.round(outcome.durationSec),
+      seed: job.hyperparameters.seed,
+    },
+    backend: info.backend,
+    created_at: new Date().toISOString(),
+  };
 }
 
 export async function publishLanguageModel(store: ModelStore, job: TrainJobData, outcome: TrainOutcome, info: PublishInfo) {
@@ -27,21 +59,53 @@ export async function publishLanguageModel(store: ModelStore, job: TrainJobData,
       await writeFileDurable(safeJoin(dir, TOKENIZER_FILE), JSON.stringify(outcome.tokenizer.toJSON()));
     },
     {
-      task: job.task,
-      architecture: job.architecture,
-      hyperparameters: { ...job.hyperparameters },
+      ...manifestBase(job, outcome, info),
       tokenizer: { type: outcome.tokenizer.type, vocab_size: outcome.tokenizer.vocabSize, max_vocab: job.tokenizer.max_vocab },
-      metrics: outcome.metrics,
-      dataset: info.dataset,
-      training: {
-        ...(info.jobId ? { job_id: info.jobId } : {}),
-        epochs_completed: outcome.epochsCompleted,
-        ...(outcome.tokensPerSec === null ? {} : { tokens_per_sec: Math.round(outcome.tokensPerSec) }),
-        duration_s: Math.round(outcome.durationSec),
-        seed: job.hyperparameters.seed,
+      ...info.extra,
+    },
+  );
+}
+
+/**
+ * Seq2Seq manifest extras: `languages` (translate), `source_format` (qa: how the encoder input is
+ * built) and `tokenizer.shared` / `target_vocab_size`.
+ */
+export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outcome: Seq2SeqOutcome, info: PublishInfo & { contextRows?: number; rows?: number }) {
+  const shared = outcome.sourceTokenizer === outcome.targetTokenizer;
+  return store.publish(
+    job.name,
+    async (dir) => {
+      await saveWeightSet(dir, 'seq2seq', outcome.spec, outcome.model.ws);
+      await writeFileDurable(safeJoin(dir, TOKENIZER_FILE), JSON.stringify(outcome.sourceTokenizer.toJSON()));
+      if (!shared) await writeFileDurable(safeJoin(dir, TARGET_TOKENIZER_FILE), JSON.stringify(outcome.targetTokenizer.toJSON()));
+    },
+    {
+      ...manifestBase(job, outcome, info),
+      tokenizer: {
+        type: outcome.sourceTokenizer.type, vocab_size: outcome.sourceTokenizer.vocabSize, max_vocab: job.tokenizer.max_vocab, shared,
+        ...(shared ? {} : { target_vocab_size: outcome.targetTokenizer.vocabSize }),
       },
-      backend: info.backend,
-      created_at: new Date().toISOString(),
+      attention: 'luong-general',
+      ...(job.languages ? { languages: job.languages } : {}),
+      ...(job.task === 'qa'
+        ? { source_format: 'question <eos> context', context: info.contextRows === 0 ? 'none' : info.contextRows === info.rows ? 'required' : 'optional' }
+        : {}),
+      ...info.extra,
+    },
+  );
+}
+
+export async function publishClassifier(store: ModelStore, job: TrainJobData, outcome: ClassifierOutcome, info: PublishInfo) {
+  return store.publish(
+    job.name,
+    async (dir) => {
+      await saveWeightSet(dir, 'classifier', outcome.spec, outcome.model.ws);
+      await writeFileDurable(safeJoin(dir, TOKENIZER_FILE), JSON.stringify(outcome.tokenizer.toJSON()));
+    },
+    {
+      ...manifestBase(job, outcome, info),
+      tokenizer: { type: outcome.tokenizer.type, vocab_size: outcome.tokenizer.vocabSize, max_vocab: job.tokenizer.max_vocab },
+      labels: outcome.labels,
       ...info.extra,
     },
   );

@@ -7,6 +7,9 @@ import type { TrainJobData } from '../queue/contract.ts';
 import { HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
 import { fitTokenizer } from '../tokenize/index.ts';
 import { assertEnoughTokens, encodeCorpus, splitTrainVal } from './lm-data.ts';
+import type { Config } from '../config.ts';
+import { loadRows, loadTrainingRecords } from './records.ts';
+import { labeledExamples, pairExamples, resolveColumns, type PairTask } from './task-data.ts';
 
 
 export function normalizeTrainRequest(body: TrainRequest, now = new Date()): TrainJobData {
@@ -37,6 +40,33 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     },
     submitted_at: now.toISOString(),
   };
+}
+
+/**
+ * Everything about a training request's data that can be checked before queueing, so a job that
+ * cannot succeed is refused with a 4xx naming the problem: inline size, the columns the task needs
+ * (present and non-empty in every row), at least two labels for a classifier, enough text for one
+ * language-model window. Stored datasets are parsed here too (they are on the same DATA_DIR).
+ */
+export async function checkTrainingData(data: TrainJobData, config: Pick<Config, 'dataDir' | 'maxDatasetBytes' | 'maxInlineTextBytes'>): Promise<void> {
+  resolveColumns(data.task, data.columns);
+  if (data.languages && data.task !== 'translate') throw new ServiceError('invalid_parameter', `languages applies to task translate only (this request's task is ${data.task})`);
+  const ds = data.dataset;
+  if ('rows' in ds) {
+    const bytes = Buffer.byteLength(JSON.stringify(ds.rows));
+    if (bytes > config.maxInlineTextBytes) {
+      throw new ServiceError('payload_too_large', `dataset.rows is ${bytes} bytes of JSON; inline rows are limited to ${config.maxInlineTextBytes} bytes (MAX_INLINE_TEXT_BYTES): upload larger data with POST /datasets`);
+    }
+  }
+  if (data.task === 'generate') {
+    if ('text' in ds) return checkInlineText(data, config.maxInlineTextBytes);
+    const records = await loadTrainingRecords(config, ds, data.columns.text ?? 'text');
+    if ('rows' in ds) checkRecords(data, records);
+    return; // a stored dataset's size is checked by the worker (fitting a tokenizer on it here would be slow)
+  }
+  const rows = await loadRows(config, ds);
+  if (data.task === 'classify') labeledExamples(rows, data.columns);
+  else pairExamples(data.task as PairTask, rows, data.columns);
 }
 
 /** Inline text: size cap and "at least one training window" (exact, with the job's tokenizer). */

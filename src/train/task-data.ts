@@ -93,13 +93,14 @@ export function pairExamples(task: PairTask, records: readonly Record<string, st
   });
 }
 
-export function labeledExamples(records: readonly Record<string, string>[], columns?: Partial<Record<Role, string>>): LabeledExample[] {
+/** `minLabels`: 2 for training (one class teaches nothing); 1 for evaluating a trained classifier. */
+export function labeledExamples(records: readonly Record<string, string>[], columns?: Partial<Record<Role, string>>, minLabels = 2): LabeledExample[] {
   if (records.length === 0) throw invalid('the dataset has no rows');
   const cols = resolveColumns('classify', columns);
   checkColumnsPresent('classify', records, cols);
   const out = records.map((r, i) => ({ text: value(r, cols.text!, 'text', i + 1, true)!, label: value(r, cols.label!, 'label', i + 1, true)!.trim() }));
   const labels = new Set(out.map((e) => e.label));
-  if (labels.size < 2) throw invalid(`a classifier needs at least 2 distinct labels; column "${cols.label}" has only ${JSON.stringify([...labels][0])}`);
+  if (labels.size < minLabels) throw invalid(`a classifier needs at least 2 distinct labels; column "${cols.label}" has only ${JSON.stringify([...labels][0])}`);
   return out;
 }
 

@@ -97,8 +97,8 @@ t.test('cancel a running job; cancel a queued job; bad training input', async (t
 t.test('datasets: upload, validate, train from one, delete', async (t) => {
   const s = await startServer(t, { maxDatasetBytes: 4096 });
   startWorker(t, s.config);
-  const upload = (body: string | Buffer, type: string) =>
-    fetch(`${s.url}/datasets`, { method: 'POST', headers: { 'content-type': type }, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+  const upload = (body: string | Buffer, type: string, query = '') =>
+    fetch(`${s.url}/datasets${query}`, { method: 'POST', headers: { 'content-type': type }, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 
   const text = await upload(TINY_TEXT.slice(0, 1500), 'text/plain');
   t.equal(text.status, 201);
@@ -108,17 +108,19 @@ t.test('datasets: upload, validate, train from one, delete', async (t) => {
   t.equal(jsonl.status, 201);
   t.equal(jsonl.json.examples, 2);
 
-  const badUploads: Array<[string, string | Buffer, string, number, string]> = [
+  const badUploads: Array<[string, string | Buffer, string, number, string, string?]> = [
     ['empty', '', 'text/plain', 400, 'invalid_dataset'],
     ['oversized', 'x'.repeat(5000), 'text/plain', 413, 'payload_too_large'],
     ['invalid UTF-8', Buffer.from([0x61, 0xff, 0xfe, 0x62]), 'text/plain', 400, 'invalid_dataset'],
     ['binary', Buffer.from([0, 1, 2, 3, 0, 0, 0, 5, 6]), 'application/octet-stream', 400, 'invalid_dataset'],
-    ['JSONL without text', '{"body": "x"}', 'application/x-ndjson', 400, 'invalid_dataset'],
+    ['JSONL without text, ?task=generate', '{"body": "x"}', 'application/x-ndjson', 400, 'invalid_dataset', '?task=generate'],
+    ['CSV without target, ?task=translate', 'source,tgt\na,b\n', 'text/csv', 400, 'invalid_dataset', '?task=translate'],
+    ['unknown task', 'source,target\na,b\n', 'text/csv', 400, 'invalid_request', '?task=dance'],
     ['bad JSONL line', '{"text":"a"}\n{oops', 'application/x-ndjson', 400, 'invalid_dataset'],
     ['unsupported type', 'x', 'image/png', 415, 'unsupported_media_type'],
   ];
-  for (const [what, body, type, status, code] of badUploads) {
-    const r = await upload(body, type);
+  for (const [what, body, type, status, code, query] of badUploads) {
+    const r = await upload(body, type, query);
     t.equal(r.status, status, `${what}: status`);
     t.equal(r.json.error?.code, code, `${what}: code`);
   }

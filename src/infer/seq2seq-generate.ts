@@ -1,0 +1,140 @@
+/**
+ * The Seq2Seq request path (summarize, translate, qa): the source is encoded ONCE, then each output
+ * token is one decoder step (cell steps + one attention over the encoded source).
+ *   - greedy / sampling (num_beams = 1): a Sequence (sequence.ts) drives the steps — the same
+ *     sampler, seeds, stop sequences, repetition penalty and token streaming as /generate;
+ *   - beam search (num_beams > 1): decode/beam.ts over the decoder; the winning hypothesis is then
+ *     streamed token by token once it is decided (beam search cannot know its output earlier), with
+ *     each token's log-probability under the model, and stop sequences cut as usual.
+ * Sources longer than the model's max_source_length are truncated (details.truncated_input_tokens).
+ * Every tensor made for the request is disposed by the time it returns, whatever the outcome.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import * as tf from '@tensorflow/tfjs';
+import { disposeEncoded } from '../arch/seq2seq.ts';
+import { disposeState } from '../arch/lm-step.ts';
+import { beamSearch } from '../decode/beam.ts';
+import { TextStreamer } from '../decode/streamer.ts';
+import { BOS_ID, EOS_ID } from '../tokenize/index.ts';
+import { encodeSourceIds } from '../train/pair-batches.ts';
+import type { Seq2SeqEntry } from './model-cache.ts';
+import type { Seq2SeqParams } from './params.ts';
+import { BANNED_IDS, beamStepper, encodeRows, initialDecoderState } from './seq2seq-decode.ts';
+import { Sequence, type FinishReason, type GenerateOptions, type GenerationResult, type TokenEvent } from './sequence.ts';
+
+export interface Seq2SeqSource {
+  /** The text to summarize or translate, or the question. */
+  source: string;
+  /** QA: the passage (`question ⟨sep⟩ context`). */
+  context?: string;
+}
+
+export interface Seq2SeqResult {
+  text: string;
+  details: GenerationResult['details'] & { truncated_input_tokens: number; num_beams: number };
+}
+
+export function maxSourceLength(model: Seq2SeqEntry): number {
+  const v = model.manifest.hyperparameters.max_source_length;
+  return typeof v === 'number' && v > 0 ? v : 256;
+}
+
+export function maxTargetLength(model: Seq2SeqEntry): number {
+  const v = model.manifest.hyperparameters.max_target_length;
+  return typeof v === 'number' && v > 0 ? v : 128;
+}
+
+export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, params: Seq2SeqParams, opts: GenerateOptions = {}): Promise<Seq2SeqResult> {
+  const started = performance.now();
+  const src = encodeSourceIds(model.tokenizer, input, maxSourceLength(model));
+  const enc = encodeRows(model.s2s, [src.ids]);
+  try {
+    const r = params.num_beams > 1 ? await beamDecode(model, enc, src.ids, params, opts) : await stepDecode(model, enc, params, opts);
+    return {
+      text: r.text,
+      details: {
+        ...r.details,
+        input_tokens: src.ids.length,
+        truncated_input_tokens: src.truncated,
+        num_beams: params.num_beams,
+        elapsed_ms: Math.round((performance.now() - started) * 100) / 100,
+      },
+    };
+  } finally {
+    disposeEncoded(enc);
+  }
+}
+
+async function stepDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows>, params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
+  // An empty prompt: the Sequence feeds <bos>, then samples every later position.
+  const seq = new Sequence(model.targetTokenizer, model.ref, '', params, opts);
+  let state = initialDecoderState(enc);
+  try {
+    while (!seq.done) {
+      const r = model.s2s.step(Int32Array.of(seq.takeInput()), state, enc);
+      disposeState(state);
+      state = r.state;
+      const row = (await r.logProbs.data()) as Float32Array;
+      r.logProbs.dispose();
+      if (!seq.accept(row)) break;
+      await yieldToEventLoop(); // other requests' steps interleave with this one's
+    }
+  } finally {
+    disposeState(state);
+  }
+  return seq.result();
+}
+
+async function beamDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows>, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
+  const initial = initialDecoderState(enc);
+  let found;
+  try {
+    found = await beamSearch(beamStepper(model.s2s, enc), initial, {
+      numBeams: params.num_beams, maxNewTokens: params.max_new_tokens, lengthPenalty: params.length_penalty,
+      noRepeatNgramSize: params.no_repeat_ngram_size, bosId: BOS_ID, eosId: EOS_ID, bannedIds: BANNED_IDS, signal: opts.signal,
+    });
+  } finally {
+    disposeState(initial);
+  }
+  const ids = found.best.ids;
+  const logprobs = tokenLogProbs(model, srcIds, ids);
+  // Stream the decided hypothesis: token texts through the same streamer (whole characters, stop sequences).
+  const streamer = new TextStreamer(params.stop);
+  let text = '';
+  let finish: FinishReason = found.cancelled ? 'cancelled' : found.best.finishedByEos ? 'eos' : 'length';
+  let pending: TokenEvent | undefined;
+  const emit = (e: TokenEvent) => {
+    text += e.text;
+    opts.onToken?.(e);
+  };
+  let generated = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const chunk = streamer.push(model.targetTokenizer.tokenText(ids[i]!));
+    if (pending) emit(pending);
+    pending = { index: i, text: chunk.text, token_id: ids[i]!, logprob: logprobs[i]! };
+    generated++;
+    if (chunk.stopped) {
+      finish = 'stop_sequence';
+      break;
+    }
+  }
+  if (finish !== 'stop_sequence' && pending) pending.text += streamer.end();
+  if (pending) emit(pending);
+  return {
+    text,
+    details: { finish_reason: finish, generated_tokens: generated, input_tokens: srcIds.length, seed: params.seed, elapsed_ms: 0, model: model.ref },
+  };
+}
+
+/** ln P(ids[t] | ids[<t], source) for a decided output: one teacher-forced pass. */
+function tokenLogProbs(model: Seq2SeqEntry, srcIds: number[], ids: number[]): number[] {
+  if (ids.length === 0) return [];
+  return tf.tidy(() => {
+    const src = tf.tensor2d(srcIds, [1, srcIds.length], 'int32');
+    const tgtIn = tf.tensor2d([BOS_ID, ...ids.slice(0, -1)], [1, ids.length], 'int32');
+    const logits = model.s2s.forward(src, Int32Array.of(srcIds.length), tgtIn).reshape([ids.length, -1]);
+    const lp = tf.logSoftmax(logits);
+    const picked = tf.sum(tf.mul(lp, tf.oneHot(tf.tensor1d(ids, 'int32'), lp.shape[1]!)), 1);
+    return Array.from(picked.dataSync());
+  });
+}

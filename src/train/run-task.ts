@@ -1,0 +1,45 @@
+/**
+ * Dispatches a training job to its task's trainer and publisher: generate → language model,
+ * summarize/translate/qa → Seq2Seq, classify → classifier. Used by the sandboxed job processor and
+ * by scripts that train demo models, so both publish exactly the same artefacts.
+ */
+import type { Config } from '../config.ts';
+import type { TrainJobData } from '../queue/contract.ts';
+import type { ModelStore } from '../store/registry.ts';
+import type { TrainHooks } from './loop.ts';
+import { publishClassifier, publishLanguageModel, publishSeq2Seq, type PublishInfo } from './publish.ts';
+import { loadRows, loadTrainingRecords } from './records.ts';
+import { labeledExamples, pairExamples, type PairTask } from './task-data.ts';
+import { trainClassifier } from './train-classifier.ts';
+import { trainLanguageModel } from './train-lm.ts';
+import { trainSeq2Seq } from './train-seq2seq.ts';
+
+export interface TrainedModel {
+  stopped: boolean;
+  metrics: Record<string, number>;
+  publish(store: ModelStore, info: PublishInfo): Promise<{ version: number }>;
+  dispose(): void;
+}
+
+export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetBytes'>, data: TrainJobData, hooks: TrainHooks): Promise<TrainedModel> {
+  if (data.task === 'generate') {
+    const records = await loadTrainingRecords(config, data.dataset, data.columns.text ?? 'text');
+    const outcome = await trainLanguageModel(data, records, hooks);
+    return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishLanguageModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+  }
+  const rows = await loadRows(config, data.dataset);
+  if (data.task === 'classify') {
+    const outcome = await trainClassifier(data, labeledExamples(rows, data.columns), hooks);
+    return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishClassifier(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+  }
+  const task = data.task as PairTask;
+  const examples = pairExamples(task, rows, data.columns);
+  const outcome = await trainSeq2Seq({ ...data, task }, examples, hooks);
+  const contextRows = examples.filter((e) => e.context !== undefined).length;
+  return {
+    stopped: outcome.stopped,
+    metrics: outcome.metrics,
+    publish: (store, info) => publishSeq2Seq(store, data, outcome, { ...info, contextRows, rows: examples.length }),
+    dispose: () => outcome.model.dispose(),
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Classifier training (task classify), independent of BullMQ: fits the tokenizer on the texts, maps
+ * labels to class indices (sorted label names), splits off a seeded validation set, and trains the
+ * encoder + pooling + softmax with class-weighted cross-entropy (balanced weights from the training
+ * labels) through the shared loop. At the end it scores the held-out set: accuracy and macro-F1.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { TextClassifier, balancedClassWeights, weightedCrossEntropy, type ClassifierSpec } from '../arch/classifier.ts';
+import { classifierMetrics } from '../eval/task-metrics.ts';
+import type { TrainJobData } from '../queue/contract.ts';
+import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
+import { FRESH_START, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { bucketedEpoch, encodeSourceIds, inBatches, padRows, splitExamples } from './pair-batches.ts';
+import { labelSet, type LabeledExample } from './task-data.ts';
+
+export interface ClassifierOutcome {
+  stopped: boolean;
+  model: TextClassifier;
+  spec: ClassifierSpec;
+  tokenizer: Tokenizer;
+  labels: string[];
+  metrics: Record<string, number>;
+  epochsCompleted: number;
+  tokensPerSec: number | null;
+  durationSec: number;
+}
+
+interface Item {
+  ids: number[];
+  label: number;
+}
+
+function batchTensors(items: readonly Item[]) {
+  const { ids, lengths, width } = padRows(items.map((i) => i.ids));
+  return { ids: tf.tensor2d(ids, [items.length, width], 'int32'), lengths, labels: tf.tensor1d(items.map((i) => i.label), 'int32') };
+}
+
+/** Class probabilities [rows][K] for id rows (each ≥ 1 id), in batches. */
+export async function classifyIds(model: TextClassifier, rows: readonly (readonly number[])[], batchSize = 64): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const K = model.spec.numClasses;
+  for (const chunk of inBatches(rows, batchSize)) {
+    const { ids, lengths, width } = padRows(chunk);
+    const probs = tf.tidy(() => tf.softmax(model.logits(tf.tensor2d(ids, [chunk.length, width], 'int32'), lengths)));
+    const flat = (await probs.data()) as Float32Array;
+    probs.dispose();
+    for (let r = 0; r < chunk.length; r++) out.push(flat.slice(r * K, (r + 1) * K));
+  }
+  return out;
+}
+
+export const argmaxIndex = (p: Float32Array): number => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
+
+export async function trainClassifier(job: TrainJobData, examples: readonly LabeledExample[], hooks: TrainHooks): Promise<ClassifierOutcome> {
+  const hp = job.hyperparameters;
+  const started = Date.now();
+  const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
+  const tokenizer = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizer(job.tokenizer.type, examples.map((e) => e.text), { maxVocab: job.tokenizer.max_vocab });
+  const labels = resumed?.state.labels ?? labelSet(examples);
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const toItem = (e: LabeledExample): Item => ({ ids: encodeSourceIds(tokenizer, { source: e.text }, hp.max_source_length).ids, label: index.get(e.label) ?? 0 });
+  const { train, val } = splitExamples(examples, hp.validation_split, hp.seed);
+  const trainItems = train.map(toItem);
+  const valItems = val.map(toItem);
+
+  const spec: ClassifierSpec = {
+    architecture: job.architecture, vocabSize: tokenizer.vocabSize, layers: hp.layers, units: hp.units,
+    embeddingDim: hp.embedding_dim, bidirectional: hp.bidirectional, numClasses: labels.length,
+  };
+  const model = new TextClassifier(spec, hp.seed);
+  const weights = tf.tensor1d(balancedClassWeights(trainItems.map((i) => i.label), labels.length));
+  const optimizer = tf.train.adam(hp.learning_rate);
+  try {
+    let start: LoopStart = FRESH_START;
+    if (resumed) {
+      model.ws.assignOrdered(resumed.modelWeights);
+      await optimizer.setWeights(resumed.optimizerWeights);
+      tf.dispose([...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]);
+      const st = resumed.state;
+      start = { epoch: st.epoch, step: st.step, lastLoss: st.last_loss, lastValLoss: st.last_val_loss, trainedTokens: st.trained_tokens };
+      await hooks.log(`resumed from checkpoint: epoch ${st.epoch}, step ${st.step}`);
+    } else {
+      await hooks.log(`classify: ${train.length} training texts, ${val.length} held out; ${labels.length} labels (${labels.join(', ')}); ${job.tokenizer.type} vocabulary ${tokenizer.vocabSize}`);
+    }
+    let epochBatches: { epoch: number; batches: Item[][] } | undefined;
+    const batchesOf = (epoch: number) => {
+      if (epochBatches?.epoch !== epoch) epochBatches = { epoch, batches: bucketedEpoch(trainItems, (i) => i.ids.length, hp.batch_size, hp.seed, epoch) };
+      return epochBatches.batches;
+    };
+    const vars = model.ws.variables();
+    const result = await runTrainingLoop(
+      {
+        epochs: hp.epochs,
+        stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(batchesOf(epoch).length, hp.max_steps_per_epoch) : batchesOf(epoch).length),
+        trainStep: async (epoch, step) => {
+          const items = batchesOf(epoch)[step]!;
+          const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
+          const loss = tf.tidy(() => {
+            const b = batchTensors(items);
+            return optimizer.minimize(() => weightedCrossEntropy(model.logits(b.ids, b.lengths, { dropout: hp.dropout, seed }), b.labels, weights), true, vars)!;
+          });
+          const value = (await loss.data())[0]!;
+          loss.dispose();
+          return { loss: value, tokens: items.reduce((n, i) => n + i.ids.length, 0) };
+        },
+        validate: () => {
+          if (valItems.length === 0) return null;
+          let total = 0;
+          for (const chunk of inBatches(valItems, hp.batch_size)) {
+            const l = tf.tidy(() => {
+              const b = batchTensors(chunk);
+              return weightedCrossEntropy(model.logits(b.ids, b.lengths), b.labels, tf.onesLike(weights) as tf.Tensor1D);
+            });
+            total += l.dataSync()[0]! * chunk.length;
+            l.dispose();
+          }
+          return total / valItems.length;
+        },
+        weights: () => vars,
+        checkpointExtra: () => ({ tokenizer: tokenizer.toJSON(), labels }),
+      },
+      optimizer,
+      hooks,
+      start,
+    );
+    const metrics: Record<string, number> = {};
+    if (result.lastLoss !== null) metrics.train_loss = result.lastLoss;
+    if (result.lastValLoss !== null) metrics.val_loss = result.lastValLoss;
+    if (!result.stopped && valItems.length > 0) {
+      const probs = await classifyIds(model, valItems.map((i) => i.ids));
+      Object.assign(metrics, classifierMetrics(probs.map((p) => labels[argmaxIndex(p)]!), valItems.map((i) => labels[i.label]!), labels));
+      // The majority-class baseline: what always answering the most frequent training label scores.
+      const counts = labels.map((_, k) => trainItems.filter((i) => i.label === k).length);
+      const majority = labels[argmaxIndex(Float32Array.from(counts))]!;
+      const base = classifierMetrics(valItems.map(() => majority), valItems.map((i) => labels[i.label]!), labels);
+      metrics.majority_class_accuracy = base.accuracy;
+      metrics.majority_class_macro_f1 = base.macro_f1;
+      metrics.eval_examples = valItems.length;
+      await hooks.log(`held-out quality on ${valItems.length} examples: ${JSON.stringify(metrics)}`);
+    }
+    return {
+      stopped: result.stopped, model, spec, tokenizer, labels, metrics, epochsCompleted: result.epochsCompleted,
+      tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
+    };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    optimizer.dispose();
+    weights.dispose();
+  }
+}
