@@ -25,6 +25,7 @@ import { datasetRoutes } from './http/datasets.ts';
 import { trainRoutes } from './http/train.ts';
 import { modelRoutes } from './http/models.ts';
 import { generateRoutes } from './http/generate.ts';
+import { seq2seqRoutes } from './http/seq2seq.ts';
 import { wsRoutes } from './stream/ws.ts';
 import { OPENAPI_INFO } from './schemas/openapi-info.ts';
 
@@ -153,6 +154,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   await app.register(trainRoutes);
   await app.register(modelRoutes);
   await app.register(generateRoutes);
+  await app.register(seq2seqRoutes);
   await app.register(wsRoutes);
 
   app.addHook('onClose', async () => {

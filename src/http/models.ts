@@ -1,10 +1,12 @@
 /** GET /models, GET /models/:name, DELETE /models/:name, DELETE /models/:name/versions/:version. */
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorResponse } from '../schemas/common.ts';
-import { Deleted, ModelDetail, ModelList, ModelParams, ModelVersionParams } from '../schemas/models.ts';
+import { Deleted, ModelDetail, ModelList, ModelParams, ModelRefParams, ModelVersionParams } from '../schemas/models.ts';
+import { EvaluateRequest, EvaluateResponse } from '../schemas/seq2seq.ts';
+import { loadRows } from '../train/records.ts';
 
 export const modelRoutes: FastifyPluginAsync = async (app) => {
-  const { store, cache } = app.services;
+  const { store, cache, inference, config } = app.services;
   app.get('/models', { schema: { tags: ['models'], summary: 'List models', response: { 200: ModelList } } }, async () => ({ models: await store.list() }));
 
   app.get<{ Params: { name: string } }>(
@@ -31,6 +33,24 @@ export const modelRoutes: FastifyPluginAsync = async (app) => {
       await store.deleteVersion(req.params.name, version);
       cache.forget(req.params.name, version);
       return { deleted: `${req.params.name}@${version}` };
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: EvaluateRequest }>(
+    '/models/:name/evaluate',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Score a model on a dataset with its task\'s metrics (BLEU, ROUGE, EM/F1, accuracy/macro-F1, perplexity)',
+        description: 'Runs synchronously in the API process on at most max_examples rows, with greedy decoding; `name@version` picks a version. Seq2Seq results include the copy-the-input baseline (copy_input_*).',
+        params: ModelRefParams,
+        body: EvaluateRequest,
+        response: { 200: EvaluateResponse, '4xx': ErrorResponse, '5xx': ErrorResponse },
+      },
+    },
+    async (req) => {
+      const rows = await loadRows(config, req.body.dataset);
+      return inference.evaluate(req.params.name, rows, req.body.columns ?? {}, req.body.max_examples ?? 500);
     },
   );
 };

@@ -1,6 +1,6 @@
 /** /models resources. */
 import { Type } from '@sinclair/typebox';
-import { ModelName } from './common.ts';
+import { ModelName, ModelRef } from './common.ts';
 
 export const ModelSummary = Type.Object(
   {
@@ -23,6 +23,7 @@ export const ModelDetail = Type.Object(
   { $id: 'ModelDetail' },
 );
 export const ModelParams = Type.Object({ name: ModelName }, { additionalProperties: false });
+export const ModelRefParams = Type.Object({ name: ModelRef }, { additionalProperties: false });
 export const ModelVersionParams = Type.Object(
   { name: ModelName, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$', description: 'Version number.' }) },
   { additionalProperties: false },

@@ -4,8 +4,9 @@
  * request within one socket.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { ErrorResponse, GenerationDetails } from './common.ts';
+import { ErrorResponse, GenerationDetails, Seq2SeqDetails } from './common.ts';
 import { GenerateInputFields } from './generate.ts';
+import { QaInputFields, SummarizeInputFields, TranslateInputFields } from './seq2seq.ts';
 
 const RequestId = Type.String({ minLength: 1, maxLength: 128, description: 'Client-chosen request id, unique among the socket\'s open requests.' });
 
@@ -13,14 +14,22 @@ export const WsGenerateFrame = Type.Object(
   { type: Type.Literal('generate'), id: RequestId, ...GenerateInputFields },
   { additionalProperties: false, $id: 'WsGenerateFrame' },
 );
+export const WsSummarizeFrame = Type.Object({ type: Type.Literal('summarize'), id: RequestId, ...SummarizeInputFields }, { additionalProperties: false, $id: 'WsSummarizeFrame' });
+export const WsTranslateFrame = Type.Object({ type: Type.Literal('translate'), id: RequestId, ...TranslateInputFields }, { additionalProperties: false, $id: 'WsTranslateFrame' });
+export const WsQaFrame = Type.Object({ type: Type.Literal('qa'), id: RequestId, ...QaInputFields }, { additionalProperties: false, $id: 'WsQaFrame' });
 export const WsCancelFrame = Type.Object({ type: Type.Literal('cancel'), id: RequestId }, { additionalProperties: false, $id: 'WsCancelFrame' });
 export const WsSubscribeFrame = Type.Object(
   { type: Type.Literal('subscribe'), job_id: Type.String({ pattern: '^[0-9]{1,18}$' }) },
   { additionalProperties: false, $id: 'WsSubscribeFrame' },
 );
 /** Frame schemas by `type`; a frame is dispatched on `type` first, then validated with its schema. */
-export const WS_CLIENT_FRAMES = { generate: WsGenerateFrame, cancel: WsCancelFrame, subscribe: WsSubscribeFrame } as const;
+export const WS_CLIENT_FRAMES = {
+  generate: WsGenerateFrame, summarize: WsSummarizeFrame, translate: WsTranslateFrame, qa: WsQaFrame, cancel: WsCancelFrame, subscribe: WsSubscribeFrame,
+} as const;
 export type WsGenerateFrame = Static<typeof WsGenerateFrame>;
+export type WsSummarizeFrame = Static<typeof WsSummarizeFrame>;
+export type WsTranslateFrame = Static<typeof WsTranslateFrame>;
+export type WsQaFrame = Static<typeof WsQaFrame>;
 export type WsCancelFrame = Static<typeof WsCancelFrame>;
 export type WsSubscribeFrame = Static<typeof WsSubscribeFrame>;
 
@@ -29,7 +38,7 @@ export const WsTokenFrame = Type.Object(
   { $id: 'WsTokenFrame' },
 );
 export const WsDoneFrame = Type.Object(
-  { type: Type.Literal('done'), id: Type.String(), text: Type.String(), details: GenerationDetails },
+  { type: Type.Literal('done'), id: Type.String(), text: Type.String(), details: Type.Union([Seq2SeqDetails, GenerationDetails], { description: 'GenerationDetails for generate; Seq2SeqDetails for summarize, translate and qa.' }) },
   { $id: 'WsDoneFrame' },
 );
 export const WsProgressFrame = Type.Object(

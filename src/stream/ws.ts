@@ -1,6 +1,6 @@
 /**
  * GET /ws: one socket, many requests (see DESIGN.md "WebSocket protocol").
- * Client frames: generate, cancel, subscribe — each validated with the same TypeBox validator as
+ * Client frames: generate, summarize, translate, qa, cancel, subscribe — each validated with the same TypeBox validator as
  * HTTP bodies. Server frames: token, done, progress, error. Every problem is answered with an
  * `error` frame (with the request id when there is one) and the socket stays open; closing the
  * socket cancels every generation it started and drops its subscriptions.
@@ -9,7 +9,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ServiceError, isServiceError } from '../errors.ts';
 import { validate } from '../schemas/validate.ts';
-import { WS_CLIENT_FRAMES, type WsCancelFrame, type WsGenerateFrame, type WsSubscribeFrame } from '../schemas/ws.ts';
+import { WS_CLIENT_FRAMES, type WsCancelFrame, type WsGenerateFrame, type WsQaFrame, type WsSubscribeFrame, type WsSummarizeFrame, type WsTranslateFrame } from '../schemas/ws.ts';
+import type { GenerateOptions } from '../infer/generate.ts';
 import { followJob } from './job-follow.ts';
 
 /** Unsent bytes on a socket beyond which its generations are stopped. */
@@ -30,7 +31,8 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
       send({ type: 'error', ...ref, error: svc.toBody().error });
     };
 
-    const startGenerate = (frame: WsGenerateFrame) => {
+    /** Starts a token-producing request under the client's id: token frames, then done (or error). */
+    const start = (frame: { id: string }, run: (opts: GenerateOptions) => Promise<{ text: string; details: object }>) => {
       if (running.has(frame.id)) throw new ServiceError('invalid_request', `id "${frame.id}" is already in use by a running request on this socket`);
       if (running.size >= config.maxWsInflight) {
         throw new ServiceError('overloaded', `this socket already runs ${running.size} requests (MAX_WS_INFLIGHT = ${config.maxWsInflight}); wait for one to finish`);
@@ -47,8 +49,7 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
         }
         send({ type: 'token', id: frame.id, ...e });
       };
-      inference
-        .generate(frame, { signal: abort.signal, onToken })
+      run({ signal: abort.signal, onToken })
         .then(
           (result) =>
             tooSlow
@@ -93,8 +94,16 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
           throw new ServiceError('unknown_frame_type', `frame.type must be one of ${Object.keys(WS_CLIENT_FRAMES).join(', ')}, got ${JSON.stringify(type ?? null)}`);
         }
         const schema = WS_CLIENT_FRAMES[type as keyof typeof WS_CLIENT_FRAMES];
-        if (type === 'generate') startGenerate(validate<WsGenerateFrame>(schema, frame, 'frame'));
-        else if (type === 'cancel') cancel(validate<WsCancelFrame>(schema, frame, 'frame'));
+        if (type === 'generate') {
+          const f = validate<WsGenerateFrame>(schema, frame, 'frame');
+          start(f, (o) => inference.generate(f, o));
+        } else if (type === 'summarize' || type === 'translate') {
+          const f = validate<WsSummarizeFrame | WsTranslateFrame>(schema, frame, 'frame');
+          start(f, (o) => inference.seq2seq(type, { model: f.model, source: f.text, parameters: f.parameters }, o));
+        } else if (type === 'qa') {
+          const f = validate<WsQaFrame>(schema, frame, 'frame');
+          start(f, (o) => inference.seq2seq('qa', { model: f.model, source: f.question, context: f.context, parameters: f.parameters }, o));
+        } else if (type === 'cancel') cancel(validate<WsCancelFrame>(schema, frame, 'frame'));
         else subscribe(validate<WsSubscribeFrame>(schema, frame, 'frame'));
       } catch (err) {
         sendError(err, id === undefined ? {} : { id });

@@ -115,7 +115,7 @@ t.test('datasets: upload, validate, train from one, delete', async (t) => {
     ['binary', Buffer.from([0, 1, 2, 3, 0, 0, 0, 5, 6]), 'application/octet-stream', 400, 'invalid_dataset'],
     ['JSONL without text, ?task=generate', '{"body": "x"}', 'application/x-ndjson', 400, 'invalid_dataset', '?task=generate'],
     ['CSV without target, ?task=translate', 'source,tgt\na,b\n', 'text/csv', 400, 'invalid_dataset', '?task=translate'],
-    ['unknown task', 'source,target\na,b\n', 'text/csv', 400, 'invalid_request', '?task=dance'],
+    ['unknown task', 'source,target\na,b\n', 'text/csv', 400, 'invalid_parameter', '?task=dance'],
     ['bad JSONL line', '{"text":"a"}\n{oops', 'application/x-ndjson', 400, 'invalid_dataset'],
     ['unsupported type', 'x', 'image/png', 415, 'unsupported_media_type'],
   ];

@@ -52,7 +52,7 @@ t.test('WebSocket generation', async (t) => {
     const cases: Array<[string, unknown, string, RegExp?]> = [
       ['not JSON', '{"type": "generate",', 'invalid_json'],
       ['not an object', '[1,2]', 'invalid_request'],
-      ['unknown type', { type: 'dance', id: '1' }, 'unknown_frame_type', /generate, cancel, subscribe/],
+      ['unknown type', { type: 'dance', id: '1' }, 'unknown_frame_type', /generate, summarize, translate, qa, cancel, subscribe/],
       ['missing type', { id: '1' }, 'unknown_frame_type'],
       ['too large', { type: 'generate', id: 'big', model: 'tiny', prompt: 'x'.repeat(3000) }, 'payload_too_large', /2048/],
       ['cancel unknown id', { type: 'cancel', id: 'ghost' }, 'unknown_request_id', /ghost/],
