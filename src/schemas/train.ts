@@ -57,11 +57,12 @@ export const Columns = Type.Object(
   {
     text: Type.Optional(ColumnName), source: Type.Optional(ColumnName), target: Type.Optional(ColumnName),
     question: Type.Optional(ColumnName), context: Type.Optional(ColumnName), answer: Type.Optional(ColumnName), label: Type.Optional(ColumnName),
+    group: Type.Optional(ColumnName),
   },
   {
     additionalProperties: false,
     $id: 'Columns',
-    description: 'Dataset column per role when its name differs from the role. Roles: generate text; summarize/translate source, target; qa question, context (optional), answer; classify text, label.',
+    description: 'Dataset column per role when its name differs from the role. Roles: generate text; summarize/translate source, target; qa question, context (optional), answer; classify text, label; and for all but generate an optional group (rows sharing a group value stay on one side of the validation split).',
   },
 );
 

@@ -85,13 +85,28 @@ function shuffled(n: number, rng: () => number): number[] {
   return order;
 }
 
-/** A seeded train/validation split of examples: the same (n, share, seed) always gives the same split. */
-export function splitExamples<T>(examples: readonly T[], share: number, seed: number): { train: T[]; val: T[] } {
-  const order = shuffled(examples.length, createRng((seed ^ 0x5eed) >>> 0));
-  let nVal = Math.round(examples.length * share);
-  if (share > 0 && nVal === 0 && examples.length >= 2) nVal = 1;
-  if (nVal >= examples.length) nVal = examples.length - 1;
-  return { val: order.slice(0, nVal).map((i) => examples[i]!), train: order.slice(nVal).map((i) => examples[i]!) };
+/**
+ * A seeded train/validation split: the same (examples, share, seed) always gives the same split.
+ * When examples carry a `group`, whole groups are held out (shuffled groups are taken until the
+ * share is reached), so no group is on both sides; otherwise single examples are.
+ */
+export function splitExamples<T extends { group?: string }>(examples: readonly T[], share: number, seed: number): { train: T[]; val: T[] } {
+  const rng = createRng((seed ^ 0x5eed) >>> 0);
+  const target = Math.min(examples.length - 1, Math.max(share > 0 && examples.length >= 2 ? 1 : 0, Math.round(examples.length * share)));
+  if (examples.some((e) => e.group !== undefined)) {
+    const groups = [...new Set(examples.map((e) => e.group ?? ''))].sort();
+    const held = new Set<string>();
+    let count = 0;
+    for (const gi of shuffled(groups.length, rng)) {
+      if (count >= target || held.size === groups.length - 1) break;
+      const g = groups[gi]!;
+      held.add(g);
+      count += examples.filter((e) => (e.group ?? '') === g).length;
+    }
+    return { val: examples.filter((e) => held.has(e.group ?? '')), train: examples.filter((e) => !held.has(e.group ?? '')) };
+  }
+  const order = shuffled(examples.length, rng);
+  return { val: order.slice(0, target).map((i) => examples[i]!), train: order.slice(target).map((i) => examples[i]!) };
 }
 
 /**

@@ -5,13 +5,16 @@
  *   summarize/translate: source, target
  *   qa:                  question, context (optional: a row without it trains "closed-book"), answer
  *   classify:            text, label
+ * and, for every task but generate, an optional `group`: rows with the same group value always land
+ * on the same side of the train/validation split (e.g. all questions about one document), so the
+ * held-out metrics measure generalisation to unseen groups.
  * Every problem is a ServiceError('invalid_dataset') naming the role, the column and the 1-based row.
  */
 import { ServiceError } from '../errors.ts';
 import type { ModelTask } from '../store/manifest.ts';
 
 export type PairTask = 'summarize' | 'translate' | 'qa';
-export type Role = 'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label';
+export type Role = 'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label' | 'group';
 
 interface RoleSpec {
   required: Role[];
@@ -20,10 +23,10 @@ interface RoleSpec {
 
 export const TASK_ROLES: Record<ModelTask, RoleSpec> = {
   generate: { required: ['text'], optional: [] },
-  summarize: { required: ['source', 'target'], optional: [] },
-  translate: { required: ['source', 'target'], optional: [] },
-  qa: { required: ['question', 'answer'], optional: ['context'] },
-  classify: { required: ['text', 'label'], optional: [] },
+  summarize: { required: ['source', 'target'], optional: ['group'] },
+  translate: { required: ['source', 'target'], optional: ['group'] },
+  qa: { required: ['question', 'answer'], optional: ['context', 'group'] },
+  classify: { required: ['text', 'label'], optional: ['group'] },
 };
 
 /** A Seq2Seq example. For QA, `source` is the question and `context` the passage (if any). */
@@ -31,11 +34,13 @@ export interface PairExample {
   source: string;
   context?: string;
   target: string;
+  group?: string;
 }
 
 export interface LabeledExample {
   text: string;
   label: string;
+  group?: string;
 }
 
 const invalid = (message: string) => new ServiceError('invalid_dataset', message);
@@ -66,8 +71,10 @@ function checkColumnsPresent(task: ModelTask, records: readonly Record<string, s
       throw invalid(`the dataset has no column "${col}"${hint} required by task ${task}; its columns are ${[...seen].join(', ') || '(none)'}`);
     }
   }
-  const ctx = cols.context;
-  if (ctx && ctx !== 'context' && !seen.has(ctx)) throw invalid(`the dataset has no column "${ctx}" (columns.context); its columns are ${[...seen].join(', ')}`);
+  for (const role of ['context', 'group'] as const) {
+    const col = cols[role];
+    if (col && col !== role && !seen.has(col)) throw invalid(`the dataset has no column "${col}" (columns.${role}); its columns are ${[...seen].join(', ')}`);
+  }
 }
 
 function value(record: Record<string, string>, col: string, role: Role, row: number, required: boolean): string | undefined {
@@ -85,11 +92,13 @@ export function pairExamples(task: PairTask, records: readonly Record<string, st
   checkColumnsPresent(task, records, cols);
   return records.map((r, i) => {
     const row = i + 1;
+    const group = value(r, cols.group!, 'group', row, false);
+    const g = group === undefined ? {} : { group };
     if (task === 'qa') {
       const context = value(r, cols.context!, 'context', row, false);
-      return { source: value(r, cols.question!, 'question', row, true)!, ...(context ? { context } : {}), target: value(r, cols.answer!, 'answer', row, true)! };
+      return { source: value(r, cols.question!, 'question', row, true)!, ...(context ? { context } : {}), target: value(r, cols.answer!, 'answer', row, true)!, ...g };
     }
-    return { source: value(r, cols.source!, 'source', row, true)!, target: value(r, cols.target!, 'target', row, true)! };
+    return { source: value(r, cols.source!, 'source', row, true)!, target: value(r, cols.target!, 'target', row, true)!, ...g };
   });
 }
 
@@ -98,7 +107,10 @@ export function labeledExamples(records: readonly Record<string, string>[], colu
   if (records.length === 0) throw invalid('the dataset has no rows');
   const cols = resolveColumns('classify', columns);
   checkColumnsPresent('classify', records, cols);
-  const out = records.map((r, i) => ({ text: value(r, cols.text!, 'text', i + 1, true)!, label: value(r, cols.label!, 'label', i + 1, true)!.trim() }));
+  const out = records.map((r, i) => {
+    const group = value(r, cols.group!, 'group', i + 1, false);
+    return { text: value(r, cols.text!, 'text', i + 1, true)!, label: value(r, cols.label!, 'label', i + 1, true)!.trim(), ...(group === undefined ? {} : { group }) };
+  });
   const labels = new Set(out.map((e) => e.label));
   if (labels.size < minLabels) throw invalid(`a classifier needs at least 2 distinct labels; column "${cols.label}" has only ${JSON.stringify([...labels][0])}`);
   return out;
