@@ -85,7 +85,12 @@ export function encode(spec: EncoderSpec, ws: WeightSet, ids: tf.Tensor2D, lengt
   const [B, S] = ids.shape;
   const drop = (t: tf.Tensor3D, k: number) => (opts.dropout ? (tf.dropout(t, opts.dropout, undefined, (opts.seed ?? 0) + k) as tf.Tensor3D) : t);
   let x = drop(tf.gather(ws.get(`${prefix}/embedding`), ids) as tf.Tensor3D, 0);
-  const last = tf.oneHot(tf.tensor1d(Array.from(lengths, (l) => l - 1), 'int32'), S).toFloat().reshape([B, S, 1]);
+  // 1 at each row's position length−1 (built here: tf.oneHot refuses depth 1, i.e. S = 1).
+  const lastData = new Float32Array(B * S);
+  lengths.forEach((l, b) => {
+    if (l >= 1 && l <= S) lastData[b * S + l - 1] = 1;
+  });
+  const last = tf.tensor3d(lastData, [B, S, 1]);
   const reverse = spec.bidirectional ? tf.tensor1d(reverseWithinLengths(lengths, S), 'int32') : undefined;
   const finals: tf.Tensor2D[] = [];
   for (let i = 0; i < spec.layers; i++) {
