@@ -82,8 +82,10 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   const hp = job.hyperparameters;
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
+  // A shared vocabulary must stay ONE object after a resume: publish and checkpoints test identity.
+  const resumedSource = resumed ? loadTokenizer(resumed.state.tokenizer) : undefined;
   const toks = resumed
-    ? { source: loadTokenizer(resumed.state.tokenizer), target: loadTokenizer(resumed.state.target_tokenizer ?? resumed.state.tokenizer) }
+    ? { source: resumedSource!, target: resumed.state.target_tokenizer ? loadTokenizer(resumed.state.target_tokenizer) : resumedSource! }
     : fitPairTokenizers(job, examples);
   const { train, val } = splitExamples(examples, hp.validation_split, hp.seed);
   const trainPairs = encodePairs(train, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
