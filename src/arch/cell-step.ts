@@ -38,15 +38,24 @@ export function disposeCellExtras(w: CellWeights): void {
   tf.dispose([w.recurrentZR ?? [], w.recurrentH ?? []]);
 }
 
+/** x [B, in] → x·kernel + bias [B, G·H]: the input's part of a step (computable for many steps at once). */
+export function projectInput(w: CellWeights, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(x, w.kernel), w.bias) as tf.Tensor2D;
+}
+
 /** One step: returns the next h (and c for an LSTM). `c` is required for an LSTM. */
 export function cellStep(w: CellWeights, x: tf.Tensor2D, h: tf.Tensor2D, c?: tf.Tensor2D): { h: tf.Tensor2D; c?: tf.Tensor2D } {
+  return cellStepProjected(w, projectInput(w, x), h, c);
+}
+
+/** One step from the already projected input xw = x·kernel + bias [B, G·H]. */
+export function cellStepProjected(w: CellWeights, xw: tf.Tensor2D, h: tf.Tensor2D, c?: tf.Tensor2D): { h: tf.Tensor2D; c?: tf.Tensor2D } {
   if (w.kind === 'lstm') {
-    const z = tf.add(tf.add(tf.matMul(x, w.kernel), tf.matMul(h, w.recurrent)), w.bias);
+    const z = tf.add(xw, tf.matMul(h, w.recurrent));
     const [gi, gf, gc, go] = tf.split(z, 4, 1);
     const cNext = tf.add(tf.mul(tf.sigmoid(gf!), c!), tf.mul(tf.sigmoid(gi!), tf.tanh(gc!))) as tf.Tensor2D;
     return { h: tf.mul(tf.sigmoid(go!), tf.tanh(cNext)) as tf.Tensor2D, c: cNext };
   }
-  const xw = tf.add(tf.matMul(x, w.kernel), w.bias);
   const [xz, xr, xh] = tf.split(xw, 3, 1);
   const [hz, hr] = tf.split(tf.matMul(h, w.recurrentZR!), 2, 1);
   const zg = tf.sigmoid(tf.add(xz!, hz!));

@@ -12,7 +12,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { RecurrentKind } from './lm.ts';
-import { cellStep, disposeCellExtras, prepareCell, type CellWeights } from './cell-step.ts';
+import { cellStep, cellStepProjected, disposeCellExtras, prepareCell, projectInput, type CellWeights } from './cell-step.ts';
 
 /** One tensor per layer for h, and for LSTM one more for c. */
 export interface RecurrentState {
@@ -82,6 +82,82 @@ export class RecurrentLanguageModel {
       return { state, logits: this.logits(state) };
     } catch (err) {
       disposeState(state);
+      throw err;
+    }
+  }
+
+  /**
+   * The state after feeding each row of `rows` (equal lengths ≥ 1; a batch of B sequences) from the
+   * zero state, computed with the fused sequence ops: per layer, the input projection of all
+   * positions of all rows is ONE matmul and the recurrence runs inside one op — far fewer kernel
+   * launches than a step per id. Long inputs go in chunks of `chunk` ids (the state carried across),
+   * yielding to the event loop between chunks so a long prompt cannot stall other requests.
+   * Same math as `advance` (equal to float rounding).
+   */
+  async prefillRows(rows: readonly (readonly number[])[], chunk = 64): Promise<RecurrentState> {
+    const len = rows[0]?.length ?? 0;
+    if (len === 0 || rows.some((r) => r.length !== len)) throw new Error('prefillRows needs rows of one length ≥ 1');
+    let state: RecurrentState | undefined;
+    try {
+      for (let start = 0; start < len; start += chunk) {
+        const next = this.runChunk(rows.map((r) => r.slice(start, start + chunk)), state);
+        if (state) disposeState(state);
+        state = next;
+        if (start + chunk < len) await yieldToEventLoop();
+      }
+      return state!;
+    } catch (err) {
+      if (state) disposeState(state);
+      throw err;
+    }
+  }
+
+  /** One sequence: see prefillRows. */
+  prefillState(ids: readonly number[], chunk = 64): Promise<RecurrentState> {
+    return this.prefillRows([ids], chunk);
+  }
+
+  /**
+   * rows [B][T] → the state after them, from `from` (or zeros). Per layer the input projection of all
+   * B·T positions is one matmul; the recurrence then runs step by step (h·U and the gate math), each
+   * step in its own tidy so memory stays at one step's intermediates plus the layer's outputs.
+   */
+  private runChunk(rows: readonly (readonly number[])[], from: RecurrentState | undefined): RecurrentState {
+    const B = rows.length;
+    const T = rows[0]!.length;
+    const h: tf.Tensor2D[] = [];
+    const c: tf.Tensor2D[] = [];
+    const idx = tf.tensor1d(Int32Array.from({ length: B * T }, (_, k) => rows[k % B]![Math.floor(k / B)]!), 'int32');
+    let x = tf.gather(this.embeddings, idx) as tf.Tensor2D; // time-major [T·B, E]
+    idx.dispose();
+    try {
+      this.layers.forEach((w, i) => {
+        const last = i === this.layers.length - 1;
+        const xw = tf.tidy(() => projectInput(w, x)); // [T·B, G·H]
+        x.dispose();
+        const h0: tf.Tensor2D = from ? from.h[i]!.clone() : tf.zeros([B, this.units]);
+        let hPrev = h0;
+        let cPrev: tf.Tensor2D | undefined = w.kind === 'lstm' ? (from ? from.c[i]!.clone() : tf.zeros([B, this.units])) : undefined;
+        const outputs: tf.Tensor2D[] = []; // h at every step: the next layer's input (owned here)
+        for (let t = 0; t < T; t++) {
+          const next = tf.tidy(() => cellStepProjected(w, tf.slice(xw, [t * B, 0], [B, xw.shape[1]]), hPrev, cPrev));
+          if (last && hPrev !== h0) hPrev.dispose();
+          cPrev?.dispose();
+          if (!last) outputs.push(next.h);
+          hPrev = next.h;
+          cPrev = next.c;
+        }
+        h0.dispose();
+        xw.dispose();
+        h.push(last ? hPrev : hPrev.clone());
+        if (cPrev) c.push(cPrev);
+        x = last ? tf.zeros([0, 0]) : (tf.concat(outputs, 0) as tf.Tensor2D);
+        tf.dispose(outputs);
+      });
+      x.dispose();
+      return { h, c };
+    } catch (err) {
+      tf.dispose([x, ...h, ...c]);
       throw err;
     }
   }

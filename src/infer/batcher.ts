@@ -1,9 +1,13 @@
 /**
  * Continuous batching for one loaded model: every running sequence advances in ONE batched
- * recurrent step per token — prompt ids and generated ids alike, so new requests' prompts are
- * prefilled together with everyone else's decoding instead of one after another. A sequence joins
- * at the next step (a zero-state row is appended) and leaves as soon as it finishes or is cancelled
- * (its row is dropped), so a long generation never holds up a short one.
+ * recurrent step per token. A sequence joins at the next step and leaves as soon as it finishes or
+ * is cancelled (its row is dropped), so a long generation never holds up a short one.
+ *
+ * Prompts: the sequences admitted at one step are prefilled TOGETHER with the fused sequence ops
+ * (lm-step.ts prefillRows: one input-projection matmul per layer for all their ids) up to the
+ * shortest one's length minus one; the ids left (at least the last, whose logits give the first
+ * token) go through the batched steps like generated ids. So a lone 64-character prompt costs one
+ * fused pass plus one step before its first token, and a burst of arrivals shares one pass.
  *
  * Row r of the batched state (h, c per layer: [B, H]) belongs to `active[r]`. At most `maxBatch`
  * sequences step together; later arrivals wait in `joining` until rows free up. The loop yields to
@@ -21,7 +25,7 @@ interface Member {
 
 export class StepBatcher {
   private active: Member[] = [];
-  private joining: Array<Member & { state: RecurrentState }> = [];
+  private joining: Member[] = [];
   private state: RecurrentState | undefined;
   private running = false;
   /** Largest batch stepped so far (for metrics and tests). */
@@ -34,26 +38,31 @@ export class StepBatcher {
     return this.active.length + this.joining.length;
   }
 
-  /**
-   * Runs `seq` to its end from its prefilled `state` (ownership passes to the batcher).
-   * Resolves when the sequence has finished.
-   */
-  run(seq: Sequence, state: RecurrentState): Promise<void> {
+  /** Runs `seq` (none of its prompt fed yet) to its end. Resolves when the sequence has finished. */
+  run(seq: Sequence): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.joining.push({ seq, state, resolve, reject });
+      this.joining.push({ seq, resolve, reject });
       if (!this.running) void this.loop();
     });
   }
 
-  private admit(): void {
+  private async admit(): Promise<void> {
     const room = this.maxBatch - this.active.length;
     if (room <= 0 || this.joining.length === 0) return;
     const joiners = this.joining.splice(0, room);
-    const parts = [...(this.state ? [this.state] : []), ...joiners.map((j) => j.state)];
-    const merged = parts.length === 1 ? parts[0]! : RecurrentLanguageModel.concatRows(parts);
-    if (parts.length > 1) parts.forEach(disposeState);
-    this.state = merged;
+    // Members are active (and rejected with the rest on a failure) from here on.
     this.active.push(...joiners);
+    const shared = Math.min(...joiners.map((j) => j.seq.inputIds.length - 1));
+    let joined: RecurrentState;
+    if (shared >= 2) {
+      joined = await this.lm.prefillRows(joiners.map((j) => j.seq.inputIds.slice(0, shared)));
+      joiners.forEach((j) => j.seq.skipPrompt(shared));
+    } else {
+      joined = this.lm.initialState(joiners.length);
+    }
+    const parts = [...(this.state ? [this.state] : []), joined];
+    this.state = parts.length === 1 ? joined : RecurrentLanguageModel.concatRows(parts);
+    if (parts.length > 1) parts.forEach(disposeState);
   }
 
   /** Drops the rows of members that finished (resolving them). */
@@ -71,7 +80,7 @@ export class StepBatcher {
     this.running = true;
     try {
       while (this.active.length > 0 || this.joining.length > 0) {
-        this.admit();
+        await this.admit();
         // Cancelled sequences leave before paying for another step.
         this.retire(this.active.flatMap((m, r) => (m.seq.done ? [] : [r])));
         if (this.active.length === 0) continue;
@@ -100,7 +109,6 @@ export class StepBatcher {
       }
     } catch (err) {
       for (const m of [...this.active, ...this.joining]) m.reject(err);
-      for (const j of this.joining) disposeState(j.state);
       this.active = [];
       this.joining = [];
     } finally {

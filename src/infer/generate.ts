@@ -1,7 +1,8 @@
 /**
- * The decoder-only generate path: the sequence joins the model's StepBatcher, which feeds its prompt
- * (once: the recurrent state carries it) and then its generated tokens, one recurrent step per id,
- * batched with every other running sequence of that model. Stops at <eos>, a stop sequence, max_new_tokens or abort. Every
+ * The decoder-only generate path: the sequence joins the model's StepBatcher, which prefills its
+ * prompt (with the other arrivals of the same step, in one fused pass), then feeds the rest of it and
+ * its generated tokens one recurrent step per id, batched with every other running sequence of that
+ * model. Stops at <eos>, a stop sequence, max_new_tokens or abort. Every
  * tensor created for the request is disposed by the time it returns, whatever the outcome.
  */
 import type { SamplingParams } from '../decode/params.ts';
@@ -17,7 +18,7 @@ export async function generateText(model: LanguageModelEntry, prompt: string, pa
   const onAbort = () => seq.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await model.batcher.run(seq, model.lm.initialState(1));
+    await model.batcher.run(seq);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }

@@ -77,6 +77,14 @@ export class Sequence {
     return this.fed < this.inputIds.length;
   }
 
+  /**
+   * Marks the first `n` prompt ids as already fed (their state was computed by a prefill outside the
+   * batch); at least the last prompt id stays to be fed, so its logits come from the batched step.
+   */
+  skipPrompt(n: number): void {
+    this.fed = Math.max(0, Math.min(n, this.inputIds.length - 1));
+  }
+
   /** The id to feed at the next step: the next prompt id, else the last sampled one. */
   takeInput(): number {
     return this.fed < this.inputIds.length ? this.inputIds[this.fed++]! : this.lastId;

@@ -31,6 +31,17 @@ for (const architecture of ['lstm', 'gru'] as const) {
     t.ok(maxDiff < 1e-5, `max |Δ| = ${maxDiff}`);
     t.equal(tf.memory().numTensors, before, 'stepping leaves no tensors');
 
+    // The fused prefill (chunked: 4 ids per chunk here) reaches the same state as stepping id by id.
+    for (const chunk of [4, 64]) {
+      const fused = await lm.prefillState(ids, chunk);
+      const stepped = await lm.prefill(ids);
+      const d = Math.max(...fused.h.concat(fused.c).map((x, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(x, stepped.state.h.concat(stepped.state.c)[i]!))).dataSync()[0]!)));
+      t.ok(d < 1e-5, `fused prefill (chunks of ${chunk}) = stepped prefill: max |Δ| = ${d}`);
+      [fused, stepped.state].forEach(disposeState);
+      stepped.logits.dispose();
+    }
+    t.equal(tf.memory().numTensors, before, 'prefilling leaves no tensors');
+
     const batched = lm.initialState(3);
     const out = lm.step(Int32Array.of(1, 2, 3), batched);
     t.same(out.logits.shape, [3, 11]);
