@@ -70,7 +70,7 @@ function qaDemo(): Demo {
     data: QA_DATA,
     samples: [
       { source: 'What is the capital of Peru?', context: 'Peru lies in South America. The capital of Peru is Lima. Peru uses the Peruvian Sol.' },
-      { source: 'Which currency does Japan use?', context: 'The capital of Japan is Tokyo. Japan uses the Japanese Yen. Japan is in Asia.' },
+      { source: 'Which currency does Japan use?', context: 'The capital of Japan is Tokyo. Japan uses the Japanese Yen.' },
     ],
   };
 }
