@@ -8,7 +8,9 @@
 import { parseArgs } from 'node:util';
 import { translationPairs, splitByGroup, TRANSLATION_DATA } from './translation.ts';
 import { qaRows, splitCodes, QA_DATA, type QaRow } from './qa.ts';
-import { corpusBleu, exactMatch, tokenF1, rougeL, mean } from './metrics.ts';
+import { bleuFromTexts, exactMatch, tokenF1, rougeL } from '../../src/eval/index.ts';
+
+const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' }, count: { type: 'string', default: '8000' } } });
 const seed = Number(values.seed);
@@ -31,7 +33,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
   console.log(`   source chars avg ${avg(rows.map((r) => r.source))} max ${max(rows.map((r) => r.source))}; target chars avg ${avg(rows.map((r) => r.target))} max ${max(rows.map((r) => r.target))}`);
   const copy = heldOut.map((r) => r.source);
   const refs = heldOut.map((r) => r.target);
-  console.log(`   copy-input baseline on held-out: BLEU-4 ${(100 * corpusBleu(copy, refs)).toFixed(2)}, exact ${pct(mean(heldOut.map((r) => exactMatch(r.source, r.target))))}, ROUGE-L ${(100 * mean(heldOut.map((r) => rougeL(r.source, r.target)))).toFixed(1)}`);
+  console.log(`   copy-input baseline on held-out: BLEU-4 ${(100 * bleuFromTexts(copy, refs).bleu).toFixed(2)}, exact ${pct(mean(heldOut.map((r) => exactMatch(r.source, r.target))))}, ROUGE-L ${(100 * mean(heldOut.map((r) => rougeL(r.source, r.target).f1))).toFixed(1)}`);
 }
 
 // ---- QA

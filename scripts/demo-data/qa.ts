@@ -15,9 +15,10 @@
  * (English, French) recur across countries, so report metrics per relation too.
  *
  * The first sentence names the country and the others refer back to it ("Its capital is …"), which
- * keeps contexts short (about 60–110 characters with 3 facts). With distractorFraction > 0, some
- * contexts also state the same kind of fact about a second country and every sentence names its
- * country ("The capital of Chile is Santiago."), so the model must match the country in the question.
+ * keeps contexts short: median 87 characters with the default 3 facts (max ~150), 61 with 2 (max
+ * ~130). With distractorFraction > 0, some contexts also state the same kind of fact about a second
+ * country and every sentence names its country ("The capital of Chile is Santiago."), so the model
+ * must match the country in the question.
  * Distractors are drawn from the same `codes`: when using them, split the codes first (splitCodes)
  * and generate train and held-out rows separately, or held-out countries leak into training contexts.
  */
@@ -42,6 +43,8 @@ export const MAX_CONTEXT_CHARS = 250;
 
 export type Relation = 'capital' | 'continent' | 'currency' | 'languages' | 'calling_code' | 'native_name';
 
+export const ALL_RELATIONS: readonly Relation[] = ['capital', 'continent', 'currency', 'languages', 'calling_code', 'native_name'];
+
 export interface QaRow {
   /** The country's ISO 3166-1 alpha-2 code: the key for a held-out split. */
   group: string;
@@ -56,7 +59,18 @@ export interface QaOptions {
   count: number;
   /** Countries to draw from (ISO alpha-2 codes from qaCountryCodes()); default all of them. */
   codes?: readonly string[];
-  /** Facts per context, the asked one included (default 3, at most 6; fewer if the country has fewer). */
+  /**
+   * Which facts contexts state and questions ask about (default ALL_RELATIONS). Passing a subset
+   * changes the rows drawn for a seed. Leaving out 'native_name' (only 77 countries have a
+   * Latin-script native name that differs from the English one; long, with rare accented letters)
+   * shortens answers and the character set.
+   */
+  relations?: readonly Relation[];
+  /**
+   * Facts per context, the asked one included (default 3, at most 6; fewer if the country has
+   * fewer). 2 keeps inputs short (question + ⟨sep⟩ + context ≈ 105 characters on average) for a
+   * few minutes of CPU training; 3 gives ≈ 130.
+   */
   factsPerContext?: number;
   /** Fraction of rows whose context also states the same relation for another country (default 0). */
   distractorFraction?: number;
@@ -151,6 +165,9 @@ export function splitCodes(heldOutFraction: number, seed: number): { train: stri
 
 export function qaRows(opts: QaOptions): QaRow[] {
   const factsPerContext = opts.factsPerContext ?? 3;
+  const relations = new Set<Relation>(opts.relations ?? ALL_RELATIONS);
+  for (const r of relations) if (!ALL_RELATIONS.includes(r)) throw new RangeError(`unknown relation: ${r}`);
+  if (relations.size === 0) throw new RangeError('relations is empty');
   const distractorFraction = opts.distractorFraction ?? 0;
   const maxContextChars = opts.maxContextChars ?? MAX_CONTEXT_CHARS;
   if (!Number.isInteger(factsPerContext) || factsPerContext < 1 || factsPerContext > 6) {
@@ -174,7 +191,12 @@ export function qaRows(opts: QaOptions): QaRow[] {
   let misses = 0;
   while (rows.length < opts.count && misses < 1000 + 10 * opts.count) {
     const code = rng.pick(codes);
-    const { name, facts } = FACTS.get(code)!;
+    const name = FACTS.get(code)!.name;
+    const facts = FACTS.get(code)!.facts.filter((f) => relations.has(f.relation));
+    if (facts.length === 0) {
+      misses++;
+      continue;
+    }
     const asked = rng.pick(facts);
     const others = rng.shuffle(facts.filter((f) => f !== asked)).slice(0, factsPerContext - 1);
     const own = [{ fact: asked, keep: true }, ...others.map((fact) => ({ fact, keep: false }))];
