@@ -6,17 +6,11 @@
  * not drowned out by frequent ones), normalised by the summed weights of the batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RecurrentKind } from './cell-step.ts';
 import { addEncoderWeights, encode, lengthMask, memoryWidth, type EncoderSpec } from './encoder.ts';
 import { WeightSet } from './weight-set.ts';
 
-export interface ClassifierSpec {
-  architecture: RecurrentKind;
-  vocabSize: number;
-  layers: number;
-  units: number;
-  embeddingDim: number;
-  bidirectional: boolean;
+/** The encoder's spec plus the number of classes (saved as classifier.json's `spec`). */
+export interface ClassifierSpec extends EncoderSpec {
   numClasses: number;
 }
 
@@ -25,7 +19,7 @@ export class TextClassifier {
   private readonly enc: EncoderSpec;
 
   constructor(readonly spec: ClassifierSpec, seed: number) {
-    this.enc = { architecture: spec.architecture, vocabSize: spec.vocabSize, layers: spec.layers, units: spec.units, embeddingDim: spec.embeddingDim, bidirectional: spec.bidirectional };
+    this.enc = spec;
     this.ws = new WeightSet(seed);
     addEncoderWeights(this.ws, this.enc);
     this.ws.add('classifier/kernel', [2 * memoryWidth(this.enc), spec.numClasses], 'glorot');

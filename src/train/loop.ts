@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainProgressData } from '../queue/contract.ts';
-import type { CheckpointDir, CheckpointState } from './checkpoint.ts';
+import type { CheckpointDir, CheckpointState, LoadedCheckpoint } from './checkpoint.ts';
 
 export interface TrainHooks {
   onProgress(p: TrainProgressData): void | Promise<void>;
@@ -122,4 +122,40 @@ export async function runTrainingLoop(run: TrainableRun, optimizer: tf.Optimizer
   }
   const elapsed = (Date.now() - sessionStart) / 1000;
   return { stopped, epochsCompleted: epoch, lastLoss, lastValLoss, tokensPerSec: elapsed > 0 && sessionTokens > 0 ? sessionTokens / elapsed : null };
+}
+
+/**
+ * Restores a checkpoint into a trainer's model (`assign` copies the weights in) and optimizer, frees
+ * the loaded tensors, logs the resume, and returns where the loop continues.
+ */
+export async function resumeFromCheckpoint(resumed: LoadedCheckpoint, assign: (weights: tf.Tensor[]) => void, optimizer: tf.Optimizer, hooks: TrainHooks): Promise<LoopStart> {
+  try {
+    assign(resumed.modelWeights);
+    await optimizer.setWeights(resumed.optimizerWeights); // copies them into its own variables
+  } finally {
+    for (const t of [...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]) t.dispose();
+  }
+  const st = resumed.state;
+  await hooks.log(`resumed from checkpoint: epoch ${st.epoch}, step ${st.step}`);
+  return { epoch: st.epoch, step: st.step, lastLoss: st.last_loss, lastValLoss: st.last_val_loss, trainedTokens: st.trained_tokens };
+}
+
+/** Memoises one value per epoch (the epoch's batch plan): built once, dropped when the epoch changes. */
+export function perEpoch<T>(build: (epoch: number) => T): (epoch: number) => T {
+  let cached: { epoch: number; value: T } | undefined;
+  return (epoch) => {
+    if (cached?.epoch !== epoch) cached = { epoch, value: build(epoch) };
+    return cached.value;
+  };
+}
+
+/** train_loss, val_loss and (for generators, `withPerplexity`) perplexity = exp(val_loss). */
+export function lossMetrics(result: LoopResult, withPerplexity: boolean): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  if (result.lastLoss !== null) metrics.train_loss = result.lastLoss;
+  if (result.lastValLoss !== null) {
+    metrics.val_loss = result.lastValLoss;
+    if (withPerplexity) metrics.perplexity = Math.exp(result.lastValLoss);
+  }
+  return metrics;
 }

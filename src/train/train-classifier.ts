@@ -9,7 +9,7 @@ import { TextClassifier, balancedClassWeights, weightedCrossEntropy, type Classi
 import { classifierMetrics } from '../eval/task-metrics.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { FRESH_START, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 import { bucketedEpoch, encodeSourceIds, inBatches, padRows, splitExamples } from './pair-batches.ts';
 import { labelSet, type LabeledExample } from './task-data.ts';
 
@@ -71,22 +71,11 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
   const weights = tf.tensor1d(balancedClassWeights(trainItems.map((i) => i.label), labels.length));
   const optimizer = tf.train.adam(hp.learning_rate);
   try {
-    let start: LoopStart = FRESH_START;
-    if (resumed) {
-      model.ws.assignOrdered(resumed.modelWeights);
-      await optimizer.setWeights(resumed.optimizerWeights);
-      tf.dispose([...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]);
-      const st = resumed.state;
-      start = { epoch: st.epoch, step: st.step, lastLoss: st.last_loss, lastValLoss: st.last_val_loss, trainedTokens: st.trained_tokens };
-      await hooks.log(`resumed from checkpoint: epoch ${st.epoch}, step ${st.step}`);
-    } else {
+    const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.ws.assignOrdered(w), optimizer, hooks) : FRESH_START;
+    if (!resumed) {
       await hooks.log(`classify: ${train.length} training texts, ${val.length} held out; ${labels.length} labels (${labels.join(', ')}); ${job.tokenizer.type} vocabulary ${tokenizer.vocabSize}`);
     }
-    let epochBatches: { epoch: number; batches: Item[][] } | undefined;
-    const batchesOf = (epoch: number) => {
-      if (epochBatches?.epoch !== epoch) epochBatches = { epoch, batches: bucketedEpoch(trainItems, (i) => i.ids.length, hp.batch_size, hp.seed, epoch) };
-      return epochBatches.batches;
-    };
+    const batchesOf = perEpoch((epoch) => bucketedEpoch(trainItems, (i) => i.ids.length, hp.batch_size, hp.seed, epoch));
     const vars = model.ws.variables();
     const result = await runTrainingLoop(
       {
@@ -123,9 +112,7 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
       hooks,
       start,
     );
-    const metrics: Record<string, number> = {};
-    if (result.lastLoss !== null) metrics.train_loss = result.lastLoss;
-    if (result.lastValLoss !== null) metrics.val_loss = result.lastValLoss;
+    const metrics = lossMetrics(result, false);
     if (!result.stopped && valItems.length > 0) {
       const probs = await classifyIds(model, valItems.map((i) => i.ids));
       Object.assign(metrics, classifierMetrics(probs.map((p) => labels[argmaxIndex(p)]!), valItems.map((i) => labels[i.label]!), labels));

@@ -8,7 +8,7 @@ import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { assertEnoughTokens, encodeCorpus, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
-import { FRESH_START, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 
 export type { TrainHooks } from './loop.ts';
 
@@ -58,23 +58,9 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
   // On any failure (divergence, a failed checkpoint write) the model and optimizer are freed:
   // the sandboxed trainer process is reused for the next job.
   try {
-    let start: LoopStart = FRESH_START;
-    if (resumed) {
-      model.setWeights(resumed.modelWeights);
-      await optimizer.setWeights(resumed.optimizerWeights); // copies them into its own variables
-      tf.dispose([...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]);
-      const st = resumed.state;
-      start = { epoch: st.epoch, step: st.step, lastLoss: st.last_loss, lastValLoss: st.last_val_loss, trainedTokens: st.trained_tokens };
-      await hooks.log(`resumed from checkpoint: epoch ${st.epoch}, step ${st.step}`);
-    } else {
-      await hooks.log(`tokenizer ${tokenizer.type}: ${tokenizer.vocabSize} tokens; corpus ${ids.length} ids (${train.length} train, ${val.length} validation)`);
-    }
-
-    let plan: { epoch: number; plan: ReturnType<typeof epochPlan> } | undefined;
-    const planFor = (epoch: number) => {
-      if (plan?.epoch !== epoch) plan = { epoch, plan: epochPlan(train, hp.sequence_length, hp.batch_size, hp.seed, epoch) };
-      return plan.plan;
-    };
+    const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.setWeights(w), optimizer, hooks) : FRESH_START;
+    if (!resumed) await hooks.log(`tokenizer ${tokenizer.type}: ${tokenizer.vocabSize} tokens; corpus ${ids.length} ids (${train.length} train, ${val.length} validation)`);
+    const planFor = perEpoch((epoch) => epochPlan(train, hp.sequence_length, hp.batch_size, hp.seed, epoch));
     const result = await runTrainingLoop(
       {
         epochs: hp.epochs,
@@ -98,12 +84,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
       start,
     );
 
-    const metrics: Record<string, number> = {};
-    if (result.lastLoss !== null) metrics.train_loss = result.lastLoss;
-    if (result.lastValLoss !== null) {
-      metrics.val_loss = result.lastValLoss;
-      metrics.perplexity = Math.exp(result.lastValLoss);
-    }
+    const metrics = lossMetrics(result, true);
     return {
       stopped: result.stopped, model, tokenizer, metrics, epochsCompleted: result.epochsCompleted,
       tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,

@@ -12,7 +12,7 @@ import { copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
 import { greedyDecodeBatch } from '../infer/seq2seq-decode.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizer, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
-import { FRESH_START, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 import { bucketedEpoch, encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, splitExamples, type EncodedPair, type PairBatch } from './pair-batches.ts';
 import type { PairExample, PairTask } from './task-data.ts';
 
@@ -98,24 +98,12 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   const model = new Seq2SeqModel(spec, hp.seed);
   const optimizer = tf.train.adam(hp.learning_rate);
   try {
-    let start: LoopStart = FRESH_START;
-    if (resumed) {
-      model.ws.assignOrdered(resumed.modelWeights);
-      await optimizer.setWeights(resumed.optimizerWeights);
-      tf.dispose([...resumed.modelWeights, ...resumed.optimizerWeights.map((w) => w.tensor)]);
-      const st = resumed.state;
-      start = { epoch: st.epoch, step: st.step, lastLoss: st.last_loss, lastValLoss: st.last_val_loss, trainedTokens: st.trained_tokens };
-      await hooks.log(`resumed from checkpoint: epoch ${st.epoch}, step ${st.step}`);
-    } else {
+    const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.ws.assignOrdered(w), optimizer, hooks) : FRESH_START;
+    if (!resumed) {
       const vocab = toks.source === toks.target ? `shared vocabulary ${toks.source.vocabSize}` : `vocabularies ${toks.source.vocabSize} (source) / ${toks.target.vocabSize} (target)`;
       await hooks.log(`${job.task}: ${train.length} training pairs, ${val.length} held out; ${job.tokenizer.type} ${vocab}`);
     }
-
-    let epochBatches: { epoch: number; batches: EncodedPair[][] } | undefined;
-    const batchesOf = (epoch: number) => {
-      if (epochBatches?.epoch !== epoch) epochBatches = { epoch, batches: bucketedEpoch(trainPairs, (p) => p.src.length, hp.batch_size, hp.seed, epoch) };
-      return epochBatches.batches;
-    };
+    const batchesOf = perEpoch((epoch) => bucketedEpoch(trainPairs, (p) => p.src.length, hp.batch_size, hp.seed, epoch));
     const vars = model.ws.variables();
     const result = await runTrainingLoop(
       {
@@ -141,12 +129,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
       start,
     );
 
-    const metrics: Record<string, number> = {};
-    if (result.lastLoss !== null) metrics.train_loss = result.lastLoss;
-    if (result.lastValLoss !== null) {
-      metrics.val_loss = result.lastValLoss;
-      metrics.perplexity = Math.exp(result.lastValLoss);
-    }
+    const metrics = lossMetrics(result, true);
     if (!result.stopped && val.length > 0) {
       const evalSet = val.slice(0, MAX_EVAL_EXAMPLES);
       const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
