@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 
 const benches: Array<[string, string[]]> = [
   ['generation (in-process)', ['bench/generate.ts']],
+  ['Seq2Seq decoding (in-process): stateful vs re-running the prefix, beam search, batched', ['bench/seq2seq.ts']],
   ['WebSocket streaming through the server (concurrent streams)', ['bench/server.ts', '--streams', '1,8,32,128', '--tokens', '200']],
   ['soak: 10,000+ tokens through the server (tensors and RSS must stay flat)', ['bench/soak.ts', '--tokens', '10000', '--streams', '8']],
   ['training matrix: fused vs tf.layers (with and without fixes) vs PyTorch', ['bench/train-matrix.ts']],
