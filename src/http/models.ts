@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ErrorResponse } from '../schemas/common.ts';
 import { Deleted, ModelDetail, ModelList, ModelParams, ModelRefParams, ModelVersionParams } from '../schemas/models.ts';
 import { EvaluateRequest, EvaluateResponse } from '../schemas/seq2seq.ts';
-import { loadRows } from '../train/records.ts';
+import { loadEvaluationRows } from '../train/records.ts';
 
 export const modelRoutes: FastifyPluginAsync = async (app) => {
   const { store, cache, inference, config } = app.services;
@@ -49,7 +49,7 @@ export const modelRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (req) => {
-      const rows = await loadRows(config, req.body.dataset);
+      const rows = await loadEvaluationRows(config, req.body.dataset);
       return inference.evaluate(req.params.name, rows, req.body.columns ?? {}, req.body.max_examples ?? 500);
     },
   );

@@ -36,6 +36,18 @@ export async function loadRows(config: DataConfig, spec: TrainJobData['dataset']
   return store.readRecords(spec.id);
 }
 
+/**
+ * Rows for scoring a model (POST /models/:name/evaluate): tabular datasets and inline rows as they
+ * are, and a plain-text dataset as one `{text}` row (what a language model is scored on).
+ */
+export async function loadEvaluationRows(config: DataConfig, spec: { id: string } | { rows: Record<string, string>[] }): Promise<Record<string, string>[]> {
+  if ('id' in spec) {
+    const store = new DatasetStore(config.dataDir, { maxBytes: config.maxDatasetBytes });
+    if ((await store.get(spec.id)).format === 'text') return [{ text: await store.readText(spec.id) }];
+  }
+  return loadRows(config, spec);
+}
+
 /** The manifest's `dataset` entry: content hash and size, so a model names exactly what it learned from. */
 export async function describeDataset(config: DataConfig, spec: TrainJobData['dataset']) {
   if ('text' in spec || 'rows' in spec) {
