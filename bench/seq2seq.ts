@@ -3,6 +3,7 @@
  *   - stateful greedy, one request at a time (encoder once, one decoder step per token — the serving path);
  *   - the naive baseline that re-runs the decoder over the whole prefix for every new token
  *     (teacher-forced forward on <bos> y₁…y_t), i.e. what "never re-run the prefix" avoids;
+ *   - the same requests all at once: greedy requests share batched decoder steps (continuous batching);
  *   - beam search with 4 beams (beams of one request step together against one shared source);
  *   - batched greedy over 64 sources at once (the evaluation path).
  * Ratios are measured in the same run. Usage: node --import tsx bench/seq2seq.ts [--model numbers-en-fr] [--n 40]
@@ -23,7 +24,7 @@ import { BOS_ID, EOS_ID } from '../src/tokenize/index.ts';
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'numbers-en-fr' }, n: { type: 'string', default: '40' } } });
 const n = Number(values.n);
 const backend = await initBackend('wasm');
-const cache = new ModelCache(new ModelStore(fileURLToPath(new URL('../models', import.meta.url))), 1);
+const cache = new ModelCache(new ModelStore(fileURLToPath(new URL('../models', import.meta.url))), 1, 32);
 const lease = await cache.acquire(values.model!, 'translate');
 const m = lease.model;
 const sources = Array.from({ length: n }, (_, i) => toCardinal((i * 7919 + 13) % 99999));
@@ -62,6 +63,10 @@ const stateful = await timed('stateful greedy, one request at a time (serving pa
   return tokens;
 });
 const rerun = await timed('greedy re-running the decoder over the prefix per token (baseline)', async () => sources.reduce((k, s) => k + rerunGreedy(s), 0));
+await timed(`all ${n} requests at once (continuous batching, MAX_BATCH_SIZE 32)`, async () => {
+  const out = await Promise.all(sources.map((s) => runSeq2Seq(m, { source: s }, resolveSeq2SeqParams({}, limits, 96))));
+  return out.reduce((k, r) => k + r.details.generated_tokens, 0);
+});
 await timed('beam search, 4 beams', async () => {
   let tokens = 0;
   for (const s of sources) tokens += (await runSeq2Seq(m, { source: s }, resolveSeq2SeqParams({ num_beams: 4 }, limits, 96))).details.generated_tokens;

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import '../arch/custom-layers.ts'; // so saved FusedLSTM/FusedGRU layers deserialize
 import { RecurrentLanguageModel } from '../arch/lm-step.ts';
 import { StepBatcher } from './batcher.ts';
+import { Seq2SeqBatcher } from './seq2seq-batcher.ts';
 import { ServiceError } from '../errors.ts';
 import { TARGET_TOKENIZER_FILE, TOKENIZER_FILE, type ModelManifest, type ModelTask } from '../store/manifest.ts';
 import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
@@ -43,6 +44,8 @@ export interface Seq2SeqEntry extends LoadedBase {
   s2s: Seq2SeqModel;
   /** The same object as `tokenizer` when the vocabulary is shared. */
   targetTokenizer: Tokenizer;
+  /** Continuous batching of greedy and sampled requests (beam search runs per request). */
+  batcher: Seq2SeqBatcher;
 }
 
 export interface ClassifierEntry extends LoadedBase {
@@ -167,7 +170,7 @@ export class ModelCache {
       const targetJson = await readFileIfExists(safeJoin(resolved.dir, TARGET_TOKENIZER_FILE));
       const targetTokenizer = targetJson === undefined ? tokenizer : loadTokenizer(JSON.parse(targetJson));
       const s2s = await loadWeightSet(resolved.dir, 'seq2seq', (spec: Seq2SeqSpec) => new Seq2SeqModel(spec, 0));
-      return { ...base, kind: 'seq2seq', s2s, targetTokenizer };
+      return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch) };
     }
     const layers = await loadLayersModel(resolved.dir);
     try {

@@ -2,14 +2,14 @@
  * The Seq2Seq request path (summarize, translate, qa): the source is encoded ONCE, then each output
  * token is one decoder step (cell steps + one attention over the encoded source).
  *   - greedy / sampling (num_beams = 1): a Sequence (sequence.ts) drives the steps — the same
- *     sampler, seeds, stop sequences, repetition penalty and token streaming as /generate;
+ *     sampler, seeds, stop sequences, repetition penalty and token streaming as /generate — and
+ *     its steps are batched with the model's other running requests (seq2seq-batcher.ts);
  *   - beam search (num_beams > 1): decode/beam.ts over the decoder; the winning hypothesis is then
  *     streamed token by token once it is decided (beam search cannot know its output earlier), with
  *     each token's log-probability under the model, and stop sequences cut as usual.
  * Sources longer than the model's max_source_length are truncated (details.truncated_input_tokens).
  * Every tensor made for the request is disposed by the time it returns, whatever the outcome.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import { disposeEncoded } from '../arch/seq2seq.ts';
 import { disposeState } from '../arch/lm-step.ts';
@@ -66,21 +66,16 @@ export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, para
 }
 
 async function stepDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows>, params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
-  // An empty prompt: the Sequence feeds <bos>, then samples every later position.
+  // An empty prompt: the Sequence feeds <bos>, then samples every later position. Its steps are
+  // batched with the model's other running greedy/sampled requests (seq2seq-batcher.ts).
   const seq = new Sequence(model.targetTokenizer, model.ref, '', params, opts);
-  let state = initialDecoderState(enc);
+  if (seq.done) return seq.result();
+  const onAbort = () => seq.cancel();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    while (!seq.done) {
-      const r = model.s2s.step(Int32Array.of(seq.takeInput()), state, enc);
-      disposeState(state);
-      state = r.state;
-      const row = (await r.logProbs.data()) as Float32Array;
-      r.logProbs.dispose();
-      if (!seq.accept(row)) break;
-      await yieldToEventLoop(); // other requests' steps interleave with this one's
-    }
+    await model.batcher.run(seq, enc);
   } finally {
-    disposeState(state);
+    opts.signal?.removeEventListener('abort', onAbort);
   }
   return seq.result();
 }
