@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/backend/select.ts';
 import { ModelStore } from '../../src/store/registry.ts';
 import { ModelCache } from '../../src/infer/model-cache.ts';
-import { runSeq2Seq } from '../../src/infer/seq2seq-generate.ts';
+import { runSeq2Seq, type Seq2SeqResult } from '../../src/infer/seq2seq-generate.ts';
 import { resolveSeq2SeqParams } from '../../src/infer/params.ts';
 
 const limits = { maxNewTokens: 256, maxPromptChars: 100000 };
@@ -28,7 +28,7 @@ t.test('Seq2Seq continuous batching', async (t) => {
   const params = (p: Record<string, unknown>) => resolveSeq2SeqParams(p, limits, 96);
   const baseline = tf.memory().numTensors;
 
-  const alone = [];
+  const alone: Seq2SeqResult[] = [];
   for (const r of requests) alone.push(await runSeq2Seq(m, { source: r.source }, params(r.p)));
   t.equal(m.batcher.peakBatch, 1, 'one at a time: batch of 1');
 
