@@ -66,6 +66,10 @@ function disposeLoaded(m: LoadedModel): void {
 
 const ENDPOINT: Record<ModelTask, string> = { generate: '/generate', summarize: '/summarize', translate: '/translate', qa: '/qa', classify: '/classify' };
 
+function mismatch(ref: string, has: ModelTask, wanted: ModelTask, field: string): ServiceError {
+  return new ServiceError('model_task_mismatch', `${field}: ${ref} is a ${has} model (serve it with ${ENDPOINT[has]}); ${ENDPOINT[wanted]} needs a ${wanted} model`);
+}
+
 interface Entry {
   loading: Promise<LoadedModel>;
   users: number;
@@ -97,6 +101,12 @@ export class ModelCache {
     const key = `${name}@${version}`;
     let entry = this.entries.get(key);
     if (!entry) {
+      // A model of another task is refused from its manifest, before its weights are read.
+      const { manifest } = await this.store.resolve({ name, version });
+      if (manifest.task !== task) throw mismatch(`${name}@${version}`, manifest.task, task, field);
+      entry = this.entries.get(key); // another request may have started the load meanwhile
+    }
+    if (!entry) {
       entry = { loading: this.load(name, version), users: 0, evicted: false, lastUsed: Date.now() };
       this.entries.set(key, entry);
       const created = entry;
@@ -116,8 +126,7 @@ export class ModelCache {
     }
     if (model.manifest.task !== task) {
       entry.users--;
-      const m = model.manifest.task;
-      throw new ServiceError('model_task_mismatch', `${field}: ${model.ref} is a ${m} model (serve it with ${ENDPOINT[m]}); ${ENDPOINT[task]} needs a ${task} model`);
+      throw mismatch(model.ref, model.manifest.task, task, field);
     }
     this.evictBeyondCapacity();
     let released = false;
