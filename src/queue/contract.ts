@@ -28,6 +28,8 @@ export interface TrainJobData {
     validation_split: number;
     seed: number;
     max_steps_per_epoch: number | null;
+    /** Global-norm gradient clipping before each optimizer step; null = off. */
+    clip_norm: number | null;
     /** Seq2Seq and classify: bidirectional encoder layers. */
     bidirectional: boolean;
     /** Seq2Seq and classify: source ids kept (longer inputs are truncated, and say so). */

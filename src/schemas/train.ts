@@ -7,7 +7,7 @@ import type { TrainJobData } from '../queue/contract.ts';
 export const HYPERPARAMETER_DEFAULTS = {
   layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
   epochs: 10, learning_rate: 0.002, validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
-  bidirectional: true, max_source_length: 256, max_target_length: 128,
+  bidirectional: true, max_source_length: 256, max_target_length: 128, clip_norm: null,
 } as const satisfies TrainJobData['hyperparameters'];
 const D = HYPERPARAMETER_DEFAULTS;
 
@@ -24,6 +24,7 @@ export const Hyperparameters = Type.Object(
     validation_split: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.validation_split, description: 'Share of the text (its tail) held out for validation and perplexity.' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: D.seed, description: 'Seed for initialisation, shuffling and dropout.' })),
     max_steps_per_epoch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Cap on batches per epoch (default: the whole training split).' })),
+    clip_norm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Clip the gradients\' global L2 norm to this value before each Adam step (off when absent); guards recurrent nets against exploding gradients.' })),
     bidirectional: Type.Optional(Type.Boolean({ default: D.bidirectional, description: 'Seq2Seq and classify: bidirectional encoder layers.' })),
     max_source_length: Type.Optional(Type.Integer({ minimum: 4, maximum: 4096, default: D.max_source_length, description: 'Seq2Seq and classify: tokens of input kept; longer inputs are truncated (training and serving; `details.truncated_input_tokens` says how many were dropped).' })),
     max_target_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 4096, default: D.max_target_length, description: 'Seq2Seq: target tokens trained on, including <eos>; longer targets are truncated.' })),

@@ -5,7 +5,7 @@
  * batch when `shouldStop` says so (checkpointing first), divergence detection, and validation loss
  * after each epoch. What a step does is the trainer's business (`TrainableRun`).
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { TrainProgressData } from '../queue/contract.ts';
 import type { CheckpointDir, CheckpointState, LoadedCheckpoint } from './checkpoint.ts';
 
@@ -158,4 +158,22 @@ export function lossMetrics(result: LoopResult, withPerplexity: boolean): Record
     if (withPerplexity) metrics.perplexity = Math.exp(result.lastValLoss);
   }
   return metrics;
+}
+
+/**
+ * One optimizer step on `loss` (call inside tf.tidy); returns the loss. With `clipNorm` (> 0), the
+ * gradients of `vars` are first scaled by min(1, clipNorm / ‖g‖₂) where ‖g‖₂ is their global norm
+ * (Pascanu et al. 2013) — the usual guard against exploding gradients in recurrent nets. Without it,
+ * a plain `optimizer.minimize`. `vars` undefined = every trainable variable the loss touches.
+ */
+export function optimizerStep(optimizer: tf.Optimizer, loss: () => tf.Scalar, vars: tf.Variable[] | undefined, clipNorm: number | null): tf.Scalar {
+  if (!clipNorm) return optimizer.minimize(loss, true, vars)!;
+  const { value, grads } = tf.variableGrads(loss, vars);
+  const names = Object.keys(grads);
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!))))).dataSync()[0]!);
+  const scale = norm > clipNorm ? clipNorm / norm : 1;
+  const clipped: Record<string, tf.Tensor> = {};
+  for (const n of names) clipped[n] = scale === 1 ? grads[n]! : tf.mul(grads[n]!, scale);
+  optimizer.applyGradients(clipped);
+  return value;
 }

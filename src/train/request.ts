@@ -34,6 +34,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       validation_split: hp.validation_split ?? HYPERPARAMETER_DEFAULTS.validation_split,
       seed: hp.seed ?? HYPERPARAMETER_DEFAULTS.seed,
       max_steps_per_epoch: hp.max_steps_per_epoch ?? null,
+      clip_norm: hp.clip_norm ?? HYPERPARAMETER_DEFAULTS.clip_norm,
       bidirectional: hp.bidirectional ?? HYPERPARAMETER_DEFAULTS.bidirectional,
       max_source_length: hp.max_source_length ?? HYPERPARAMETER_DEFAULTS.max_source_length,
       max_target_length: hp.max_target_length ?? HYPERPARAMETER_DEFAULTS.max_target_length,

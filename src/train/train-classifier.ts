@@ -9,7 +9,7 @@ import { TextClassifier, balancedClassWeights, weightedCrossEntropy, type Classi
 import { classifierMetrics } from '../eval/task-metrics.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { FRESH_START, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 import { bucketedEpoch, encodeSourceIds, inBatches, padRows, splitExamples } from './pair-batches.ts';
 import { labelSet, type LabeledExample } from './task-data.ts';
 
@@ -86,7 +86,7 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
           const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
           const loss = tf.tidy(() => {
             const b = batchTensors(items);
-            return optimizer.minimize(() => weightedCrossEntropy(model.logits(b.ids, b.lengths, { dropout: hp.dropout, seed }), b.labels, weights), true, vars)!;
+            return optimizerStep(optimizer, () => weightedCrossEntropy(model.logits(b.ids, b.lengths, { dropout: hp.dropout, seed }), b.labels, weights), vars, hp.clip_norm);
           });
           const value = (await loss.data())[0]!;
           loss.dispose();

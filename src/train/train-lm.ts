@@ -8,7 +8,7 @@ import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { assertEnoughTokens, encodeCorpus, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
-import { FRESH_START, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 
 export type { TrainHooks } from './loop.ts';
 
@@ -69,7 +69,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
           const b = planFor(epoch).batch(step);
           const loss = tf.tidy(() => {
             const { x, y } = toTensors(b);
-            return optimizer.minimize(() => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true)!;
+            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), undefined, hp.clip_norm);
           });
           const value = (await loss.data())[0]!;
           loss.dispose();

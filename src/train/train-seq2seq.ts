@@ -12,7 +12,7 @@ import { copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
 import { greedyDecodeBatch } from '../infer/seq2seq-decode.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizer, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
-import { FRESH_START, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 import { bucketedEpoch, encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, splitExamples, type EncodedPair, type PairBatch } from './pair-batches.ts';
 import type { PairExample, PairTask } from './task-data.ts';
 
@@ -114,7 +114,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
           const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
           const loss = tf.tidy(() => {
             const t = batchTensors(b);
-            return optimizer.minimize(() => sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn, { dropout: hp.dropout, seed }), t.tgtOut, PAD_ID), true, vars)!;
+            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn, { dropout: hp.dropout, seed }), t.tgtOut, PAD_ID), vars, hp.clip_norm);
           });
           const value = (await loss.data())[0]!;
           loss.dispose();
