@@ -112,11 +112,6 @@ export class RecurrentLanguageModel {
     }
   }
 
-  /** One sequence: see prefillRows. */
-  prefillState(ids: readonly number[], chunk = 64): Promise<RecurrentState> {
-    return this.prefillRows([ids], chunk);
-  }
-
   /**
    * rows [B][T] → the state after them, from `from` (or zeros). Per layer the input projection of all
    * B·T positions is one matmul; the recurrence then runs step by step (h·U and the gate math), each

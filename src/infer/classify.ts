@@ -5,6 +5,7 @@
 import { encodeSourceIds } from '../train/pair-batches.ts';
 import { argmaxIndex, classifyIds } from '../train/train-classifier.ts';
 import type { ClassifierEntry } from './model-cache.ts';
+import { sourceLimit } from '../store/manifest.ts';
 
 export interface ClassifyResult {
   label: string;
@@ -15,8 +16,7 @@ export interface ClassifyResult {
 
 export async function classifyText(model: ClassifierEntry, text: string): Promise<ClassifyResult> {
   const started = performance.now();
-  const max = typeof model.manifest.hyperparameters.max_source_length === 'number' ? model.manifest.hyperparameters.max_source_length : 256;
-  const src = encodeSourceIds(model.tokenizer, { source: text }, max);
+  const src = encodeSourceIds(model.tokenizer, { source: text }, sourceLimit(model.manifest));
   const [probs] = await classifyIds(model.classifier, [src.ids]);
   const scores: Record<string, number> = {};
   model.labels.forEach((l, i) => (scores[l] = probs![i]!));

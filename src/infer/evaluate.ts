@@ -17,7 +17,7 @@ import { encodePairs, predictTexts, seq2seqLoss } from '../train/train-seq2seq.t
 import { encodeSourceIds } from '../train/pair-batches.ts';
 import { labeledExamples, pairExamples, type PairTask } from '../train/task-data.ts';
 import type { LanguageModelEntry, LoadedModel } from './model-cache.ts';
-import { maxSourceLength, maxTargetLength } from './seq2seq-generate.ts';
+import { sourceLimit, targetLimit } from '../store/manifest.ts';
 
 export const MAX_EVAL_TOKENS = 20000;
 
@@ -32,8 +32,8 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
   const task = model.manifest.task;
   if (model.kind === 'seq2seq') {
     const examples = pairExamples(task as PairTask, rows, columns).slice(0, maxExamples);
-    const maxSrc = maxSourceLength(model);
-    const maxTgt = maxTargetLength(model);
+    const maxSrc = sourceLimit(model.manifest);
+    const maxTgt = targetLimit(model.manifest);
     const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt);
     const lang = (model.manifest.languages as { target?: string } | undefined)?.target;
     const loss = seq2seqLoss(model.s2s, encodePairs(examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt), 32);
@@ -43,7 +43,7 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
   }
   if (model.kind === 'classify') {
     const examples = labeledExamples(rows, columns, 1).slice(0, maxExamples);
-    const max = Number(model.manifest.hyperparameters.max_source_length) || 256;
+    const max = sourceLimit(model.manifest);
     const probs = await classifyIds(model.classifier, examples.map((e) => encodeSourceIds(model.tokenizer, { source: e.text }, max).ids));
     const labels = [...new Set([...model.labels, ...examples.map((e) => e.label)])];
     const metrics = classifierMetrics(probs.map((p) => model.labels[argmaxIndex(p)]!), examples.map((e) => e.label), labels);

@@ -102,18 +102,18 @@ export class ModelCache {
     let entry = this.entries.get(key);
     if (!entry) {
       // A model of another task is refused from its manifest, before its weights are read.
-      const { manifest } = await this.store.resolve({ name, version });
-      if (manifest.task !== task) throw mismatch(`${name}@${version}`, manifest.task, task, field);
+      const resolved = await this.store.resolve({ name, version });
+      if (resolved.manifest.task !== task) throw mismatch(`${name}@${version}`, resolved.manifest.task, task, field);
       entry = this.entries.get(key); // another request may have started the load meanwhile
-    }
-    if (!entry) {
-      entry = { loading: this.load(name, version), users: 0, evicted: false, lastUsed: Date.now() };
-      this.entries.set(key, entry);
-      const created = entry;
-      // A failed load is not cached (unless forget() already replaced the entry).
-      entry.loading.catch(() => {
-        if (this.entries.get(key) === created) this.entries.delete(key);
-      });
+      if (!entry) {
+        entry = { loading: this.load(name, version, resolved), users: 0, evicted: false, lastUsed: Date.now() };
+        this.entries.set(key, entry);
+        const created = entry;
+        // A failed load is not cached (unless forget() already replaced the entry).
+        entry.loading.catch(() => {
+          if (this.entries.get(key) === created) this.entries.delete(key);
+        });
+      }
     }
     entry.users++;
     entry.lastUsed = Date.now();
@@ -161,8 +161,7 @@ export class ModelCache {
     return this.entries.size;
   }
 
-  private async load(name: string, version: number): Promise<LoadedModel> {
-    const resolved = await this.store.resolve({ name, version });
+  private async load(name: string, version: number, resolved: Awaited<ReturnType<ModelStore['resolve']>>): Promise<LoadedModel> {
     const tokenizer = loadTokenizer(JSON.parse(await readFile(safeJoin(resolved.dir, TOKENIZER_FILE), 'utf8')));
     const base = { ref: `${name}@${version}`, name, version, manifest: resolved.manifest, tokenizer };
     const task = resolved.manifest.task;

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import type { EncodedSource, Seq2SeqModel } from '../arch/seq2seq.ts';
 import type { Sequence } from './sequence.ts';
+import { initialDecoderState } from './seq2seq-decode.ts';
 
 interface Member {
   seq: Sequence;
@@ -52,7 +53,7 @@ export class Seq2SeqBatcher {
     if (room <= 0 || this.joining.length === 0) return false;
     const joiners = this.joining.splice(0, room);
     this.active.push(...joiners);
-    const parts = [...(this.state ? [this.state] : []), ...joiners.map((j) => cloneState(j.enc.initial))];
+    const parts = [...(this.state ? [this.state] : []), ...joiners.map((j) => initialDecoderState(j.enc))];
     const merged = parts.length === 1 ? parts[0]! : RecurrentLanguageModel.concatRows(parts);
     if (parts.length > 1) parts.forEach(disposeState);
     this.state = merged;
@@ -139,8 +140,4 @@ export class Seq2SeqBatcher {
       this.running = false;
     }
   }
-}
-
-function cloneState(s: RecurrentState): RecurrentState {
-  return { h: s.h.map((t) => t.clone()), c: s.c.map((t) => t.clone()) };
 }

@@ -28,7 +28,7 @@ export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (
   const enc = encodeRows(model, sources);
   const out: number[][] = sources.map(() => []);
   const done = new Uint8Array(sources.length);
-  let state: RecurrentState = { h: enc.initial.h.map((t) => tf.keep(t.clone())), c: enc.initial.c.map((t) => tf.keep(t.clone())) };
+  let state = initialDecoderState(enc);
   let ids = new Int32Array(sources.length).fill(BOS_ID);
   try {
     for (let t = 0; t < maxNewTokens && done.some((d) => d === 0); t++) {

@@ -18,6 +18,7 @@ import { TextStreamer } from '../decode/streamer.ts';
 import { BOS_ID, EOS_ID } from '../tokenize/index.ts';
 import { encodeSourceIds } from '../train/pair-batches.ts';
 import type { Seq2SeqEntry } from './model-cache.ts';
+import { sourceLimit } from '../store/manifest.ts';
 import type { Seq2SeqParams } from './params.ts';
 import { BANNED_IDS, beamStepper, encodeRows, initialDecoderState } from './seq2seq-decode.ts';
 import { Sequence, type FinishReason, type GenerateOptions, type GenerationResult, type TokenEvent } from './sequence.ts';
@@ -34,19 +35,9 @@ export interface Seq2SeqResult {
   details: GenerationResult['details'] & { truncated_input_tokens: number; num_beams: number };
 }
 
-export function maxSourceLength(model: Seq2SeqEntry): number {
-  const v = model.manifest.hyperparameters.max_source_length;
-  return typeof v === 'number' && v > 0 ? v : 256;
-}
-
-export function maxTargetLength(model: Seq2SeqEntry): number {
-  const v = model.manifest.hyperparameters.max_target_length;
-  return typeof v === 'number' && v > 0 ? v : 128;
-}
-
 export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, params: Seq2SeqParams, opts: GenerateOptions = {}): Promise<Seq2SeqResult> {
   const started = performance.now();
-  const src = encodeSourceIds(model.tokenizer, input, maxSourceLength(model));
+  const src = encodeSourceIds(model.tokenizer, input, sourceLimit(model.manifest));
   const enc = encodeRows(model.s2s, [src.ids]);
   try {
     const r = params.num_beams > 1 ? await beamDecode(model, enc, src.ids, params, opts) : await stepDecode(model, enc, params, opts);

@@ -13,7 +13,8 @@ import { evaluateModel, type Evaluation } from './evaluate.ts';
 import { generateText, type GenerateOptions, type GenerationResult } from './generate.ts';
 import type { EntryFor, ModelCache } from './model-cache.ts';
 import { checkPrompt, resolveParams, resolveSeq2SeqParams, type ParamLimits, type Seq2SeqParameterInput } from './params.ts';
-import { maxTargetLength, runSeq2Seq, type Seq2SeqResult, type Seq2SeqSource } from './seq2seq-generate.ts';
+import { runSeq2Seq, type Seq2SeqResult, type Seq2SeqSource } from './seq2seq-generate.ts';
+import { targetLimit } from '../store/manifest.ts';
 
 export interface GenerateInput {
   model: string;
@@ -94,7 +95,7 @@ export class InferenceService {
     if (input.context !== undefined) checkPrompt(input.context, this.limits, 'context');
     resolveSeq2SeqParams(input.parameters, this.limits, this.limits.maxNewTokens); // fail fast, before a model load
     return this.admit(input.model, task, (model) => {
-      const params = resolveSeq2SeqParams(input.parameters, this.limits, maxTargetLength(model));
+      const params = resolveSeq2SeqParams(input.parameters, this.limits, targetLimit(model.manifest));
       return this.observed(opts, (o) => runSeq2Seq(model, input, params, o));
     });
   }

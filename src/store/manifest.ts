@@ -4,6 +4,8 @@
  * readable, valid manifest is a complete version. Later features add fields (languages, chat
  * template, labels…) through the open index signature; readers must ignore fields they don't know.
  */
+import { HYPERPARAMETER_DEFAULTS } from '../schemas/train.ts';
+
 export const MODEL_TASKS = ['generate', 'summarize', 'translate', 'qa', 'classify'] as const;
 export type ModelTask = (typeof MODEL_TASKS)[number];
 
@@ -99,6 +101,21 @@ export function manifestProblems(value: unknown): string[] {
     problems.push('created_at must be an ISO-8601 timestamp');
   }
   return problems;
+}
+
+/**
+ * The input/output token limits a Seq2Seq model or classifier was trained with (its
+ * `hyperparameters.max_source_length` / `max_target_length`), or the training defaults for a
+ * manifest that lacks them.
+ */
+export function sourceLimit(m: Pick<ManifestInput, 'hyperparameters'>): number {
+  const v = m.hyperparameters.max_source_length;
+  return typeof v === 'number' && v > 0 ? v : HYPERPARAMETER_DEFAULTS.max_source_length;
+}
+
+export function targetLimit(m: Pick<ManifestInput, 'hyperparameters'>): number {
+  const v = m.hyperparameters.max_target_length;
+  return typeof v === 'number' && v > 0 ? v : HYPERPARAMETER_DEFAULTS.max_target_length;
 }
 
 /** Narrows `value` to a ModelManifest or throws an Error listing every problem (`where` prefixes it). */

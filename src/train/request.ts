@@ -9,6 +9,7 @@ import { fitTokenizer } from '../tokenize/index.ts';
 import { assertEnoughTokens, encodeCorpus, splitTrainVal } from './lm-data.ts';
 import type { Config } from '../config.ts';
 import { loadRows, loadTrainingRecords } from './records.ts';
+import { DatasetStore } from './datasets.ts';
 import { labeledExamples, pairExamples, resolveColumns, type PairTask } from './task-data.ts';
 
 
@@ -61,9 +62,12 @@ export async function checkTrainingData(data: TrainJobData, config: Pick<Config,
   }
   if (data.task === 'generate') {
     if ('text' in ds) return checkInlineText(data, config.maxInlineTextBytes);
+    // A stored dataset's size is checked by the worker (fitting a tokenizer on it here would be slow):
+    // plain text only has to exist; rows must have the text column.
+    if ('id' in ds && (await new DatasetStore(config.dataDir, { maxBytes: config.maxDatasetBytes }).get(ds.id)).format === 'text') return;
     const records = await loadTrainingRecords(config, ds, data.columns.text ?? 'text');
     if ('rows' in ds) checkRecords(data, records);
-    return; // a stored dataset's size is checked by the worker (fitting a tokenizer on it here would be slow)
+    return;
   }
   const rows = await loadRows(config, ds);
   if (data.task === 'classify') labeledExamples(rows, data.columns);

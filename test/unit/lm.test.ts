@@ -33,7 +33,7 @@ for (const architecture of ['lstm', 'gru'] as const) {
 
     // The fused prefill (chunked: 4 ids per chunk here) reaches the same state as stepping id by id.
     for (const chunk of [4, 64]) {
-      const fused = await lm.prefillState(ids, chunk);
+      const fused = await lm.prefillRows([ids], chunk);
       const stepped = await lm.prefill(ids);
       const d = Math.max(...fused.h.concat(fused.c).map((x, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(x, stepped.state.h.concat(stepped.state.c)[i]!))).dataSync()[0]!)));
       t.ok(d < 1e-5, `fused prefill (chunks of ${chunk}) = stepped prefill: max |Δ| = ${d}`);
