@@ -42,6 +42,17 @@ t.test('Seq2Seq continuous batching', async (t) => {
   t.equal(together[5]!.details.finish_reason, 'stop_sequence');
   t.equal(tf.memory().numTensors, baseline, 'no tensors left after joins and leaves');
 
+  // A request joining a batch that is already running (after the first one's first token).
+  let second: Promise<Seq2SeqResult> | undefined;
+  const first = await runSeq2Seq(m, { source: requests[2]!.source }, params(requests[2]!.p), {
+    onToken: () => {
+      second ??= runSeq2Seq(m, { source: requests[0]!.source }, params(requests[0]!.p));
+    },
+  });
+  t.equal(first.text, alone[2]!.text, 'the running request is unaffected by a late joiner');
+  t.equal((await second!).text, alone[0]!.text, 'the late joiner gets its solo output');
+  t.equal(tf.memory().numTensors, baseline);
+
   // A cancelled request leaves at the next step; the others are unaffected.
   const abort = new AbortController();
   const running = requests.slice(0, 4).map((r, i) => runSeq2Seq(m, { source: r.source }, params(r.p), i === 2 ? { signal: abort.signal, onToken: () => abort.abort() } : {}));
