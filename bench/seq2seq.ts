@@ -17,8 +17,8 @@ import { ModelStore } from '../src/store/registry.ts';
 import { ModelCache } from '../src/infer/model-cache.ts';
 import { runSeq2Seq } from '../src/infer/seq2seq-generate.ts';
 import { resolveSeq2SeqParams } from '../src/infer/params.ts';
-import { greedyDecodeBatch } from '../src/infer/seq2seq-decode.ts';
-import { encodeSourceIds } from '../src/train/pair-batches.ts';
+import { greedyDecodeBatch } from '../src/tasks/seq2seq-forward.ts';
+import { encodeSourceIds } from '../src/tasks/pair-encoding.ts';
 import { BOS_ID, EOS_ID } from '../src/tokenize/index.ts';
 
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'numbers-en-fr' }, n: { type: 'string', default: '40' } } });

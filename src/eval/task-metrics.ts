@@ -13,7 +13,7 @@ import { bleuFromTexts } from './bleu.ts';
 import { classificationMetrics } from './classification.ts';
 import { corpusQa } from './qa.ts';
 import { corpusRouge } from './rouge.ts';
-import type { PairExample, PairTask } from '../train/task-data.ts';
+import type { PairExample, PairTask } from '../tasks/task-data.ts';
 
 export function generationMetrics(task: PairTask, predictions: string[], references: string[], targetLanguage?: string): Record<string, number> {
   if (task === 'translate') return { bleu: bleuFromTexts(predictions, references, targetLanguage).bleu, exact_match: exactShare(predictions, references) };

@@ -8,7 +8,7 @@ import { ErrorResponse } from '../schemas/common.ts';
 import { DatasetIdParams, DatasetInfo, DatasetList, DatasetUploadQuery } from '../schemas/datasets.ts';
 import { Deleted } from '../schemas/models.ts';
 import { ServiceError } from '../errors.ts';
-import { TASK_ROLES } from '../train/task-data.ts';
+import { TASK_ROLES } from '../tasks/task-data.ts';
 
 type Format = 'text' | 'jsonl' | 'csv' | 'tsv';
 const FORMAT_BY_TYPE: Record<string, Format> = {

@@ -2,8 +2,8 @@
  * The classify request path: encode the text (truncated to the model's max_source_length), one
  * forward pass of encoder + pooling + softmax → the most probable label and every label's probability.
  */
-import { encodeSourceIds } from '../train/pair-batches.ts';
-import { argmaxIndex, classifyIds } from '../train/train-classifier.ts';
+import { encodeSourceIds } from '../tasks/pair-encoding.ts';
+import { argmaxIndex, classifyIds } from '../tasks/classify-forward.ts';
 import type { ClassifierEntry } from './model-cache.ts';
 import { sourceLimit } from '../store/manifest.ts';
 

@@ -11,11 +11,11 @@ import { disposeState, type RecurrentLanguageModel } from '../arch/lm-step.ts';
 import { classifierMetrics, copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { ServiceError } from '../errors.ts';
-import { encodeCorpus } from '../train/lm-data.ts';
-import { argmaxIndex, classifyIds } from '../train/train-classifier.ts';
-import { encodePairs, predictTexts, seq2seqLoss } from '../train/train-seq2seq.ts';
-import { encodeSourceIds } from '../train/pair-batches.ts';
-import { labeledExamples, pairExamples, type PairTask } from '../train/task-data.ts';
+import { encodeCorpus } from '../tasks/lm-encoding.ts';
+import { argmaxIndex, classifyIds } from '../tasks/classify-forward.ts';
+import { encodePairs, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
+import { encodeSourceIds } from '../tasks/pair-encoding.ts';
+import { labeledExamples, pairExamples, type PairTask } from '../tasks/task-data.ts';
 import type { LanguageModelEntry, LoadedModel } from './model-cache.ts';
 import { sourceLimit, targetLimit } from '../store/manifest.ts';
 

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import type { EncodedSource, Seq2SeqModel } from '../arch/seq2seq.ts';
 import { RowBatcher, type BatchMember } from './row-batcher.ts';
-import { initialDecoderState } from './seq2seq-decode.ts';
+import { initialDecoderState } from '../tasks/seq2seq-forward.ts';
 import type { Sequence } from './sequence.ts';
 
 interface Member extends BatchMember {

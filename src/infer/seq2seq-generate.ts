@@ -16,11 +16,12 @@ import { disposeState } from '../arch/lm-step.ts';
 import { beamSearch } from '../decode/beam.ts';
 import { TextStreamer } from '../decode/streamer.ts';
 import { BOS_ID, EOS_ID } from '../tokenize/index.ts';
-import { encodeSourceIds } from '../train/pair-batches.ts';
+import { encodeSourceIds } from '../tasks/pair-encoding.ts';
 import type { Seq2SeqEntry } from './model-cache.ts';
 import { sourceLimit } from '../store/manifest.ts';
 import type { Seq2SeqParams } from './params.ts';
-import { BANNED_IDS, beamStepper, encodeRows, initialDecoderState } from './seq2seq-decode.ts';
+import { BANNED_IDS, encodeRows, initialDecoderState } from '../tasks/seq2seq-forward.ts';
+import { beamStepper } from './seq2seq-decode.ts';
 import { Sequence, type FinishReason, type GenerateOptions, type GenerationResult, type TokenEvent } from './sequence.ts';
 
 export interface Seq2SeqSource {

@@ -11,7 +11,7 @@ export interface TrainJobData {
   architecture: 'lstm' | 'gru';
   /** An uploaded dataset, inline text (generate), or inline rows (paired tasks, classify). */
   dataset: { id: string } | { text: string } | { rows: Record<string, string>[] };
-  /** Column name per role when it differs from the role's name (task-data.ts). */
+  /** Column name per role when it differs from the role's name (tasks/task-data.ts). */
   columns: Partial<Record<'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label' | 'group', string>>;
   /** Translation: the languages (BCP 47) recorded in the manifest; the target's picks BLEU's tokens. */
   languages: { source: string; target: string } | null;

@@ -1,24 +1,11 @@
 /**
- * Turns text records into language-model training windows.
+ * Turns a language-model corpus (one id stream, tasks/lm-encoding.ts) into training windows.
  *
- * The corpus is one id stream: each record is `<bos> tokens…`, records after the first are
- * preceded by `<eos>` (so the model learns where records end). A window is T+1 consecutive ids;
- * x = ids[0..T), y = ids[1..T]. The validation split is the tail of the stream, so no window
- * straddles both splits.
+ * A window is T+1 consecutive ids; x = ids[0..T), y = ids[1..T]. The validation split is the tail
+ * of the stream, so no window straddles both splits.
  */
-import { BOS_ID, EOS_ID, type Tokenizer } from '../tokenize/index.ts';
 import { createRng } from '../decode/rng.ts';
 import { ServiceError } from '../errors.ts';
-
-export function encodeCorpus(records: readonly string[], tokenizer: Tokenizer): Int32Array {
-  const out: number[] = [];
-  records.forEach((text, i) => {
-    if (i > 0) out.push(EOS_ID);
-    out.push(BOS_ID);
-    for (const id of tokenizer.encode(text)) out.push(id);
-  });
-  return Int32Array.from(out);
-}
 
 /** Splits off the last `share` of the stream for validation (empty when share is 0 or it would be < 2 ids). */
 export function splitTrainVal(ids: Int32Array, share: number): { train: Int32Array; val: Int32Array } {

@@ -10,7 +10,7 @@ type DataConfig = Pick<Config, 'dataDir' | 'maxDatasetBytes'>;
 /**
  * Language-model records. Plain-text datasets are one record (the whole text); JSONL/CSV/TSV
  * datasets and inline rows give one record per row's text column (`columns.text`, default `text`).
- * Records are separated by <eos><bos> in the token stream (lm-data.ts).
+ * Records are separated by <eos><bos> in the token stream (tasks/lm-encoding.ts).
  */
 export async function loadTrainingRecords(config: DataConfig, spec: TrainJobData['dataset'], textColumn = 'text'): Promise<string[]> {
   if ('text' in spec) return [spec.text];

@@ -6,11 +6,12 @@ import { ServiceError } from '../errors.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
 import { fitTokenizer } from '../tokenize/index.ts';
-import { assertEnoughTokens, encodeCorpus, splitTrainVal } from './lm-data.ts';
+import { encodeCorpus } from '../tasks/lm-encoding.ts';
+import { assertEnoughTokens, splitTrainVal } from './lm-data.ts';
 import type { Config } from '../config.ts';
 import { loadRows, loadTrainingRecords } from './records.ts';
 import { DatasetStore } from './datasets.ts';
-import { labeledExamples, pairExamples, resolveColumns, type PairTask } from './task-data.ts';
+import { labeledExamples, pairExamples, resolveColumns, type PairTask } from '../tasks/task-data.ts';
 
 
 export function normalizeTrainRequest(body: TrainRequest, now = new Date()): TrainJobData {

@@ -9,7 +9,7 @@ import type { ModelStore } from '../store/registry.ts';
 import type { TrainHooks } from './loop.ts';
 import { publishClassifier, publishLanguageModel, publishSeq2Seq, type PublishInfo } from './publish.ts';
 import { loadRows, loadTrainingRecords } from './records.ts';
-import { labeledExamples, pairExamples, type PairTask } from './task-data.ts';
+import { labeledExamples, pairExamples, type PairTask } from '../tasks/task-data.ts';
 import { trainClassifier } from './train-classifier.ts';
 import { trainLanguageModel } from './train-lm.ts';
 import { trainSeq2Seq } from './train-seq2seq.ts';

@@ -10,8 +10,10 @@ import { classifierMetrics } from '../eval/task-metrics.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
-import { bucketedEpoch, encodeSourceIds, inBatches, padRows, splitExamples } from './pair-batches.ts';
-import { labelSet, type LabeledExample } from './task-data.ts';
+import { argmaxIndex, classifyIds } from '../tasks/classify-forward.ts';
+import { encodeSourceIds, inBatches, padRows } from '../tasks/pair-encoding.ts';
+import { labelSet, type LabeledExample } from '../tasks/task-data.ts';
+import { bucketedEpoch, splitExamples } from './epoch-order.ts';
 
 export interface ClassifierOutcome {
   stopped: boolean;
@@ -34,22 +36,6 @@ function batchTensors(items: readonly Item[]) {
   const { ids, lengths, width } = padRows(items.map((i) => i.ids));
   return { ids: tf.tensor2d(ids, [items.length, width], 'int32'), lengths, labels: tf.tensor1d(items.map((i) => i.label), 'int32') };
 }
-
-/** Class probabilities [rows][K] for id rows (each ≥ 1 id), in batches. */
-export async function classifyIds(model: TextClassifier, rows: readonly (readonly number[])[], batchSize = 64): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  const K = model.spec.numClasses;
-  for (const chunk of inBatches(rows, batchSize)) {
-    const { ids, lengths, width } = padRows(chunk);
-    const probs = tf.tidy(() => tf.softmax(model.logits(tf.tensor2d(ids, [chunk.length, width], 'int32'), lengths)));
-    const flat = (await probs.data()) as Float32Array;
-    probs.dispose();
-    for (let r = 0; r < chunk.length; r++) out.push(flat.slice(r * K, (r + 1) * K));
-  }
-  return out;
-}
-
-export const argmaxIndex = (p: Float32Array): number => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
 
 export async function trainClassifier(job: TrainJobData, examples: readonly LabeledExample[], hooks: TrainHooks): Promise<ClassifierOutcome> {
   const hp = job.hyperparameters;

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
 import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
-import { assertEnoughTokens, encodeCorpus, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
+import { encodeCorpus } from '../tasks/lm-encoding.ts';
+import { assertEnoughTokens, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 
 export type { TrainHooks } from './loop.ts';

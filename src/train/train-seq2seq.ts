@@ -9,12 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import { sequenceCrossEntropy } from '../arch/lm.ts';
 import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
 import { copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
-import { greedyDecodeBatch } from '../infer/seq2seq-decode.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizer, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
-import { bucketedEpoch, encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, splitExamples, type EncodedPair, type PairBatch } from './pair-batches.ts';
-import type { PairExample, PairTask } from './task-data.ts';
+import { makePairBatch } from '../tasks/pair-encoding.ts';
+import { encodePairs, pairBatchTensors, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
+import type { PairExample, PairTask } from '../tasks/task-data.ts';
+import { bucketedEpoch, splitExamples } from './epoch-order.ts';
 
 /** Held-out examples decoded for the quality metrics at the end of training (the rest only count in val_loss). */
 export const MAX_EVAL_EXAMPLES = 1000;
@@ -39,43 +40,6 @@ export function fitPairTokenizers(job: TrainJobData, examples: readonly PairExam
   if (job.task === 'translate') return { source: fitTokenizer(job.tokenizer.type, sources, opts), target: fitTokenizer(job.tokenizer.type, targets, opts) };
   const shared = fitTokenizer(job.tokenizer.type, [...sources, ...targets], opts);
   return { source: shared, target: shared };
-}
-
-export function encodePairs(examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number): EncodedPair[] {
-  return examples.map((e) => ({ src: encodeSourceIds(src, e, maxSource).ids, tgt: encodeTargetIds(tgt, e.target, maxTarget) }));
-}
-
-const batchTensors = (b: PairBatch) => ({
-  src: tf.tensor2d(b.src, [b.rows, b.srcLen], 'int32'),
-  tgtIn: tf.tensor2d(b.tgtIn, [b.rows, b.tgtLen], 'int32'),
-  tgtOut: tf.tensor2d(b.tgtOut, [b.rows, b.tgtLen], 'int32'),
-});
-
-/** Teacher-forced mean token cross-entropy over `pairs` (pads excluded), or null when empty. */
-export function seq2seqLoss(model: Seq2SeqModel, pairs: readonly EncodedPair[], batchSize: number): number | null {
-  let total = 0;
-  let tokens = 0;
-  for (const chunk of inBatches(pairs, batchSize)) {
-    const b = makePairBatch(chunk);
-    const loss = tf.tidy(() => {
-      const t = batchTensors(b);
-      return sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn), t.tgtOut, PAD_ID);
-    });
-    total += loss.dataSync()[0]! * b.targetTokens;
-    tokens += b.targetTokens;
-    loss.dispose();
-  }
-  return tokens > 0 ? total / tokens : null;
-}
-
-/** Greedy predictions (decoded text) for examples, in batches. */
-export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, batchSize = 64): Promise<string[]> {
-  const out: string[] = [];
-  for (const chunk of inBatches(examples, batchSize)) {
-    const ids = await greedyDecodeBatch(model, chunk.map((e) => encodeSourceIds(src, e, maxSource).ids), maxTarget);
-    out.push(...ids.map((row) => tgt.decode(row)));
-  }
-  return out;
 }
 
 export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examples: readonly PairExample[], hooks: TrainHooks): Promise<Seq2SeqOutcome> {
@@ -113,7 +77,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
           const b = makePairBatch(batchesOf(epoch)[step]!);
           const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
           const loss = tf.tidy(() => {
-            const t = batchTensors(b);
+            const t = pairBatchTensors(b);
             return optimizerStep(optimizer, () => sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn, { dropout: hp.dropout, seed }), t.tgtOut, PAD_ID), vars, hp.clip_norm);
           });
           const value = (await loss.data())[0]!;

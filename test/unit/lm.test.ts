@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/select.ts';
 import { buildLanguageModel } from '../../src/arch/lm.ts';
 import { RecurrentLanguageModel, disposeState } from '../../src/arch/lm-step.ts';
-import { encodeCorpus, epochPlan, splitTrainVal, validationBatches } from '../../src/train/lm-data.ts';
+import { encodeCorpus } from '../../src/tasks/lm-encoding.ts';
+import { epochPlan, splitTrainVal, validationBatches } from '../../src/train/lm-data.ts';
 import { CheckpointDir } from '../../src/train/checkpoint.ts';
 import { fitTokenizer, BOS_ID, EOS_ID } from '../../src/tokenize/index.ts';
 

@@ -11,8 +11,8 @@ import { WeightSet } from '../../src/arch/weight-set.ts';
 import { disposeState, type RecurrentState } from '../../src/arch/lm-step.ts';
 import { sequenceCrossEntropy } from '../../src/arch/lm.ts';
 import { loadWeightSet, saveWeightSet } from '../../src/store/weight-set-io.ts';
-import { greedyDecodeBatch } from '../../src/infer/seq2seq-decode.ts';
-import { makePairBatch, padRows } from '../../src/train/pair-batches.ts';
+import { greedyDecodeBatch } from '../../src/tasks/seq2seq-forward.ts';
+import { makePairBatch, padRows } from '../../src/tasks/pair-encoding.ts';
 import { BOS_ID, EOS_ID, PAD_ID } from '../../src/tokenize/index.ts';
 
 await initBackend('wasm');

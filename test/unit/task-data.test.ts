@@ -2,10 +2,9 @@
 // Seq2Seq batching helpers (QA separator, truncation, teacher-forcing layout, seeded splits/epochs).
 import t, { type Test } from 'tap';
 import { ServiceError } from '../../src/errors.ts';
-import { labelSet, labeledExamples, pairExamples, resolveColumns, type PairExample } from '../../src/train/task-data.ts';
-import {
-  SEP_ID, bucketedEpoch, encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, padRows, splitExamples,
-} from '../../src/train/pair-batches.ts';
+import { labelSet, labeledExamples, pairExamples, resolveColumns, type PairExample } from '../../src/tasks/task-data.ts';
+import { SEP_ID, encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, padRows } from '../../src/tasks/pair-encoding.ts';
+import { bucketedEpoch, splitExamples } from '../../src/train/epoch-order.ts';
 import { BOS_ID, EOS_ID, PAD_ID, UNK_ID, fitTokenizer } from '../../src/tokenize/index.ts';
 
 /** Asserts that fn throws a ServiceError with `code` whose message matches `message`. */
@@ -113,7 +112,7 @@ t.test('labeledExamples: labels, renames and errors', async (t) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// pair-batches
+// pair-encoding (tasks/) and epoch-order (train/)
 
 t.test('encodeSourceIds: QA separator, truncation count, empty input', async (t) => {
   const tok = fitTokenizer('char', ['abcdefgh'], { maxVocab: 50 });

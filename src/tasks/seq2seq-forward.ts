@@ -1,0 +1,111 @@
+/**
+ * Seq2Seq forward passes shared by training and serving: teacher-forced loss (validation, evaluation),
+ * batched greedy decoding (held-out metrics, evaluation, benchmarks), and the source encoding and
+ * initial decoder state the request path (infer/seq2seq-generate.ts, infer/seq2seq-batcher.ts) also
+ * uses. The encoder runs once per source; every generated token costs one decoder step (cell steps +
+ * one attention), never a re-run of the prefix.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { sequenceCrossEntropy } from '../arch/lm.ts';
+import { disposeState, type RecurrentState } from '../arch/lm-step.ts';
+import { disposeEncoded, type EncodedSource, type Seq2SeqModel } from '../arch/seq2seq.ts';
+import { BOS_ID, EOS_ID, PAD_ID, UNK_ID, type Tokenizer } from '../tokenize/index.ts';
+import { encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, padRows, type EncodedPair, type PairBatch } from './pair-encoding.ts';
+import type { PairExample } from './task-data.ts';
+
+/** Ids Seq2Seq decoding never emits (pad, bos, unk); greedyDecodeBatch skips the same set. */
+export const BANNED_IDS = [PAD_ID, BOS_ID, UNK_ID] as const;
+
+/** Encodes source id rows (each ≥ 1 id) as one padded batch. Caller disposes (disposeEncoded). */
+export function encodeRows(model: Seq2SeqModel, rows: readonly (readonly number[])[]): EncodedSource {
+  const { ids, lengths, width } = padRows(rows);
+  const src = tf.tensor2d(ids, [rows.length, width], 'int32');
+  try {
+    return model.encodeSource(src, lengths);
+  } finally {
+    src.dispose();
+  }
+}
+
+/** Greedy decoding of every row (banned: pad, bos, unk); returns the generated ids without <eos>. */
+export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (readonly number[])[], maxNewTokens: number): Promise<number[][]> {
+  const enc = encodeRows(model, sources);
+  const out: number[][] = sources.map(() => []);
+  const done = new Uint8Array(sources.length);
+  let state = initialDecoderState(enc);
+  let ids = new Int32Array(sources.length).fill(BOS_ID);
+  try {
+    for (let t = 0; t < maxNewTokens && done.some((d) => d === 0); t++) {
+      const r = model.step(ids, state, enc);
+      disposeState(state);
+      state = r.state;
+      const V = r.logProbs.shape[1];
+      const lp = (await r.logProbs.data()) as Float32Array;
+      r.logProbs.dispose();
+      ids = new Int32Array(sources.length);
+      for (let b = 0; b < sources.length; b++) {
+        let best = -1;
+        let bestV = -Infinity;
+        for (let v = 0; v < V; v++) {
+          if (v === PAD_ID || v === BOS_ID || v === UNK_ID) continue;
+          const x = lp[b * V + v]!;
+          if (x > bestV) {
+            bestV = x;
+            best = v;
+          }
+        }
+        ids[b] = best;
+        if (done[b]) continue;
+        if (best === EOS_ID) done[b] = 1;
+        else out[b]!.push(best);
+      }
+    }
+    return out;
+  } finally {
+    disposeState(state);
+    disposeEncoded(enc);
+  }
+}
+
+/** A copy of the encoded source's initial decoder state (1 row), owned by the caller. */
+export function initialDecoderState(enc: EncodedSource): RecurrentState {
+  return { h: enc.initial.h.map((t) => tf.keep(t.clone())), c: enc.initial.c.map((t) => tf.keep(t.clone())) };
+}
+
+export function encodePairs(examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number): EncodedPair[] {
+  return examples.map((e) => ({ src: encodeSourceIds(src, e, maxSource).ids, tgt: encodeTargetIds(tgt, e.target, maxTarget) }));
+}
+
+/** A padded pair batch as int32 tensors: src [rows, S], tgtIn and tgtOut [rows, T]. Caller disposes (or tidies). */
+export const pairBatchTensors = (b: PairBatch) => ({
+  src: tf.tensor2d(b.src, [b.rows, b.srcLen], 'int32'),
+  tgtIn: tf.tensor2d(b.tgtIn, [b.rows, b.tgtLen], 'int32'),
+  tgtOut: tf.tensor2d(b.tgtOut, [b.rows, b.tgtLen], 'int32'),
+});
+
+/** Teacher-forced mean token cross-entropy over `pairs` (pads excluded), or null when empty. */
+export function seq2seqLoss(model: Seq2SeqModel, pairs: readonly EncodedPair[], batchSize: number): number | null {
+  let total = 0;
+  let tokens = 0;
+  for (const chunk of inBatches(pairs, batchSize)) {
+    const b = makePairBatch(chunk);
+    const loss = tf.tidy(() => {
+      const t = pairBatchTensors(b);
+      return sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn), t.tgtOut, PAD_ID);
+    });
+    total += loss.dataSync()[0]! * b.targetTokens;
+    tokens += b.targetTokens;
+    loss.dispose();
+  }
+  return tokens > 0 ? total / tokens : null;
+}
+
+/** Greedy predictions (decoded text) for examples, in batches. */
+export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, batchSize = 64): Promise<string[]> {
+  const out: string[] = [];
+  for (const chunk of inBatches(examples, batchSize)) {
+    const ids = await greedyDecodeBatch(model, chunk.map((e) => encodeSourceIds(src, e, maxSource).ids), maxTarget);
+    out.push(...ids.map((row) => tgt.decode(row)));
+  }
+  return out;
+}
