@@ -140,7 +140,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
       allowList: (req) => ['/health', '/ready', '/metrics'].includes(req.url.split('?')[0]!),
       errorResponseBuilder: (_req, ctx) =>
         new ServiceError('rate_limited', `more than ${ctx.max} requests per minute from this client (RATE_LIMIT_PER_MINUTE); retry in ${Math.ceil(ctx.ttl / 1000)} s`, {
-          'retry-after': String(Math.ceil(ctx.ttl / 1000)),
+          headers: { 'retry-after': String(Math.ceil(ctx.ttl / 1000)) },
         }),
     });
   }

@@ -1,7 +1,9 @@
 /**
  * The single error vocabulary of seqserve. Every failure that reaches a client (HTTP body, SSE
- * event, WebSocket frame) has the shape `{"error": {"code", "message", "type"}}`; `code` is stable
- * and machine-readable, `message` names the field and the limit, `type` groups codes for clients.
+ * event, WebSocket frame, `/v1`) has the shape `{"error": {"code", "message", "type", "param"}}`;
+ * `code` is stable and machine-readable, `message` names the field and the limit, `type` groups
+ * codes for clients, `param` is the offending request field (`parameters.top_p`, `messages[2].role`)
+ * or null — OpenAI's error shape, so the OpenAI-compatible routes need no second one.
  * ERROR_CODES is the one table that maps a code to its HTTP status and type.
  */
 export const ERROR_CODES = {
@@ -35,7 +37,14 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Wire shape of every error. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; type: string };
+  error: { code: ErrorCode; message: string; type: string; param: string | null };
+}
+
+export interface ServiceErrorOptions {
+  /** The offending request field (dotted path, `[i]` for array items), or null when none. */
+  param?: string | null;
+  /** Extra response headers (e.g. Retry-After for `overloaded`). */
+  headers?: Record<string, string>;
 }
 
 /** An error meant for the client: thrown anywhere, rendered once by the HTTP / WS layers. */
@@ -45,24 +54,27 @@ export class ServiceError extends Error {
   readonly type: string;
   /** Extra response headers (e.g. Retry-After for `overloaded`). */
   readonly headers: Record<string, string>;
+  /** The offending request field, or null. */
+  readonly param: string | null;
 
-  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  constructor(code: ErrorCode, message: string, opts: ServiceErrorOptions = {}) {
     super(message);
     this.name = 'ServiceError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.type = ERROR_CODES[code].type;
-    this.headers = headers;
+    this.headers = opts.headers ?? {};
+    this.param = opts.param ?? null;
   }
 
   toBody(): ErrorBody {
-    return { error: { code: this.code, message: this.message, type: this.type } };
+    return errorBody(this.code, this.message, this.param);
   }
 }
 
 /** Builds the wire body for any code without throwing. */
-export function errorBody(code: ErrorCode, message: string): ErrorBody {
-  return { error: { code, message, type: ERROR_CODES[code].type } };
+export function errorBody(code: ErrorCode, message: string, param: string | null = null): ErrorBody {
+  return { error: { code, message, type: ERROR_CODES[code].type, param } };
 }
 
 export function isServiceError(err: unknown): err is ServiceError {

@@ -45,7 +45,7 @@ export const DEFAULT_SAMPLING_PARAMS: Readonly<Omit<SamplingParams, 'seed'>> = O
 });
 
 function invalid(field: string, rule: string, value: unknown): never {
-  throw new ServiceError('invalid_parameter', `parameters.${field} must be ${rule}; got ${JSON.stringify(value)}`);
+  throw new ServiceError('invalid_parameter', `parameters.${field} must be ${rule}; got ${JSON.stringify(value)}`, { param: `parameters.${field}` });
 }
 
 function isNumber(v: unknown): v is number {

@@ -67,7 +67,7 @@ function disposeLoaded(m: LoadedModel): void {
 const ENDPOINT: Record<ModelTask, string> = { generate: '/generate', summarize: '/summarize', translate: '/translate', qa: '/qa', classify: '/classify' };
 
 function mismatch(ref: string, has: ModelTask, wanted: ModelTask, field: string): ServiceError {
-  return new ServiceError('model_task_mismatch', `${field}: ${ref} is a ${has} model (serve it with ${ENDPOINT[has]}); ${ENDPOINT[wanted]} needs a ${wanted} model`);
+  return new ServiceError('model_task_mismatch', `${field}: ${ref} is a ${has} model (serve it with ${ENDPOINT[has]}); ${ENDPOINT[wanted]} needs a ${wanted} model`, { param: field });
 }
 
 interface Entry {
@@ -146,7 +146,7 @@ export class ModelCache {
   private async resolveRef(ref: string, field: string): Promise<{ name: string; version: number }> {
     const parsed = parseModelRef(ref, field);
     const version = parsed.version ?? (await this.store.latestVersion(parsed.name));
-    if (version === undefined) throw new ServiceError('model_not_found', `${field}: no model named "${parsed.name}" (GET /models lists them)`);
+    if (version === undefined) throw new ServiceError('model_not_found', `${field}: no model named "${parsed.name}" (GET /models lists them)`, { param: field });
     return { name: parsed.name, version };
   }
 

@@ -15,7 +15,7 @@ export function resolveParams(p: GenerationParameters | undefined, limits: Param
 
 export function checkPrompt(prompt: string, limits: ParamLimits, field = 'prompt'): void {
   if (prompt.length > limits.maxPromptChars) {
-    throw new ServiceError('invalid_parameter', `${field} must be at most ${limits.maxPromptChars} characters (MAX_PROMPT_CHARS), got ${prompt.length}`);
+    throw new ServiceError('invalid_parameter', `${field} must be at most ${limits.maxPromptChars} characters (MAX_PROMPT_CHARS), got ${prompt.length}`, { param: field });
   }
 }
 
@@ -48,7 +48,7 @@ export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limit
     { maxNewTokens: limits.maxNewTokens },
   );
   const bad = (field: string, rule: string, v: unknown): never => {
-    throw new ServiceError('invalid_parameter', `parameters.${field} must be ${rule}; got ${JSON.stringify(v)}`);
+    throw new ServiceError('invalid_parameter', `parameters.${field} must be ${rule}; got ${JSON.stringify(v)}`, { param: `parameters.${field}` });
   };
   if (!Number.isInteger(num_beams) || num_beams < 1 || num_beams > MAX_NUM_BEAMS) bad('num_beams', `an integer in [1, ${MAX_NUM_BEAMS}]`, num_beams);
   if (typeof length_penalty !== 'number' || !Number.isFinite(length_penalty) || length_penalty < LENGTH_PENALTY_RANGE[0] || length_penalty > LENGTH_PENALTY_RANGE[1]) {

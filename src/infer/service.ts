@@ -47,7 +47,7 @@ export class InferenceService {
   /** Admits a request (or 429), holds its model for `task` while `fn` runs. */
   private async admit<T extends ModelTask, R>(ref: string, task: T, fn: (model: EntryFor<T>) => Promise<R>): Promise<R> {
     if (this.inflight >= this.limits.maxConcurrentGenerations) {
-      throw new ServiceError('overloaded', `the server is running ${this.inflight} requests (MAX_CONCURRENT_GENERATIONS = ${this.limits.maxConcurrentGenerations}); retry shortly`, { 'retry-after': '1' });
+      throw new ServiceError('overloaded', `the server is running ${this.inflight} requests (MAX_CONCURRENT_GENERATIONS = ${this.limits.maxConcurrentGenerations}); retry shortly`, { headers: { 'retry-after': '1' } });
     }
     this.inflight++;
     try {

@@ -19,6 +19,7 @@ export const ErrorResponse = Type.Object(
       code: Type.String({ description: 'Stable machine-readable code, e.g. model_not_found.' }),
       message: Type.String({ description: 'Human-readable; names the field and the limit.' }),
       type: Type.String({ description: 'Error family, e.g. invalid_request_error.' }),
+      param: Type.Union([Type.String(), Type.Null()], { description: 'The offending request field (`parameters.top_p`, `messages[2].role`), or null.' }),
     }),
   },
   { $id: 'ErrorResponse', description: 'The one error shape (HTTP body, SSE event, WebSocket frame).' },

@@ -5,7 +5,7 @@ export const OPENAPI_INFO = {
     title: 'seqserve',
     version: '0.1.0',
     description:
-      'Train small sequence models on your own text and serve them. Every error has the shape {"error": {"code", "message", "type"}}. ' +
+      'Train small sequence models on your own text and serve them. Every error has the shape {"error": {"code", "message", "type", "param"}} (param: the offending field, or null). ' +
       'The WebSocket protocol at GET /ws uses the Ws* schemas below: client frames generate, cancel, subscribe; server frames token, done, progress, error.',
   },
   tags: [

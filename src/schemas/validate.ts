@@ -1,7 +1,8 @@
 /**
  * One validator for every incoming payload: HTTP bodies, params and querystrings (as Fastify's
  * validatorCompiler) and WebSocket frames. Schemas are compiled once with TypeBox's TypeCompiler;
- * the first error becomes a ServiceError whose message names the field and the limit.
+ * the first error becomes a ServiceError whose message names the field and the limit, and whose
+ * `param` is that field's path (`parameters.stop[0]`; null when the payload itself is at fault).
  */
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
@@ -19,13 +20,21 @@ function compiled(schema: TSchema): TypeCheck<TSchema> {
   return check;
 }
 
+const ROOTS = ['body', 'frame', 'query', 'params', 'headers'];
+
 /** `/parameters/top_p` under root `body` → `parameters.top_p`; the root itself → `body`. */
 function fieldName(root: string, pointer: string): string {
   const parts = pointer.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (parts.length === 0) return root;
   // Top-level fields are named bare ("prompt"); nested roots keep their path ("dataset.text").
-  const top = ['body', 'frame', 'query', 'params', 'headers'].includes(root);
+  const top = ROOTS.includes(root);
   return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 && top ? p : `.${p}`)).join('').replace(/^/, top ? '' : root);
+}
+
+/** The `param` of the error: the offending field, or null when the whole payload is at fault. */
+export function paramName(root: string, pointer: string): string | null {
+  const field = fieldName(root, pointer);
+  return ROOTS.includes(field) ? null : field;
 }
 
 const show = (v: unknown): string => {
@@ -122,7 +131,7 @@ export function validate<T>(schema: TSchema, value: unknown, root = 'body'): T {
   const variant = first.type === ValueErrorType.Union ? closestObjectVariant(first.schema, first.value) : undefined;
   if (variant) validate(variant, first.value, fieldName(root, first.path)); // throws the variant's own first error
   const { code, message } = describeError(root, first);
-  throw new ServiceError(code, message);
+  throw new ServiceError(code, message, { param: paramName(root, first.path) });
 }
 
 /** Fastify validatorCompiler: the same validator for body, params, querystring and headers. */

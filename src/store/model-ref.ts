@@ -26,15 +26,16 @@ export interface ModelRef {
  */
 export function validateModelName(name: unknown, field = 'name'): string {
   if (typeof name !== 'string') {
-    throw new ServiceError('invalid_model_name', `${field} must be a string matching ${MODEL_NAME_PATTERN.source}`);
+    throw new ServiceError('invalid_model_name', `${field} must be a string matching ${MODEL_NAME_PATTERN.source}`, { param: field });
   }
   if (name.length === 0) {
-    throw new ServiceError('invalid_model_name', `${field} must not be empty; it must match ${MODEL_NAME_PATTERN.source}`);
+    throw new ServiceError('invalid_model_name', `${field} must not be empty; it must match ${MODEL_NAME_PATTERN.source}`, { param: field });
   }
   if (name.includes('\0') || name.includes('/') || name.includes('\\') || name.includes('..')) {
     throw new ServiceError(
       'invalid_model_name',
       `${field} must not contain '..', '/', '\\' or NUL; it must match ${MODEL_NAME_PATTERN.source}`,
+      { param: field },
     );
   }
   if (!MODEL_NAME_PATTERN.test(name)) {
@@ -42,6 +43,7 @@ export function validateModelName(name: unknown, field = 'name'): string {
     throw new ServiceError(
       'invalid_model_name',
       `${field} ${JSON.stringify(name.slice(0, 80))} is not a valid model name${hint}; it must match ${MODEL_NAME_PATTERN.source}`,
+      { param: field },
     );
   }
   return name;
@@ -51,11 +53,12 @@ export function validateModelName(name: unknown, field = 'name'): string {
  * Validates a version number: a positive safe integer. Throws ServiceError('invalid_parameter')
  * naming `field` otherwise.
  */
-export function validateVersion(version: unknown, field = 'version'): number {
+export function validateVersion(version: unknown, field = 'version', param = field): number {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
     throw new ServiceError(
       'invalid_parameter',
       `${field} must be a positive integer between 1 and ${MAX_MODEL_VERSION}, got ${JSON.stringify(version)}`,
+      { param },
     );
   }
   return version;
@@ -68,7 +71,7 @@ export function validateVersion(version: unknown, field = 'version'): number {
  */
 export function parseModelRef(ref: unknown, field = 'model'): ModelRef {
   if (typeof ref !== 'string') {
-    throw new ServiceError('invalid_parameter', `${field} must be a string of the form name or name@version`);
+    throw new ServiceError('invalid_parameter', `${field} must be a string of the form name or name@version`, { param: field });
   }
   const at = ref.indexOf('@');
   if (at === -1) return { name: validateModelName(ref, field) };
@@ -78,9 +81,10 @@ export function parseModelRef(ref: unknown, field = 'model'): ModelRef {
     throw new ServiceError(
       'invalid_parameter',
       `${field} version ${JSON.stringify(versionText.slice(0, 40))} must be a positive integer (form name@version)`,
+      { param: field },
     );
   }
   const version = Number(versionText);
-  validateVersion(version, `${field} version`);
+  validateVersion(version, `${field} version`, field);
   return { name, version };
 }

@@ -131,7 +131,7 @@ export class ModelStore {
     const { name, version: asked } =
       typeof ref === 'string'
         ? parseModelRef(ref)
-        : { name: validateModelName(ref.name, 'model'), version: ref.version === undefined ? undefined : validateVersion(ref.version, 'model version') };
+        : { name: validateModelName(ref.name, 'model'), version: ref.version === undefined ? undefined : validateVersion(ref.version, 'model version', 'model') };
     const version = asked ?? (await this.latestVersion(name));
     if (version === undefined) throw new ServiceError('model_not_found', `model ${JSON.stringify(name)} not found`);
     const dir = this.versionDir(name, version);

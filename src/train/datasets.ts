@@ -52,7 +52,7 @@ export interface PutOptions {
 /** Throws invalid_parameter unless `id` has the dataset id form; returns it. */
 export function validateDatasetId(id: unknown, field = 'id'): string {
   if (typeof id !== 'string' || !DATASET_ID_PATTERN.test(id)) {
-    throw new ServiceError('invalid_parameter', `${field} must match ${DATASET_ID_PATTERN.source}, got ${JSON.stringify(String(id).slice(0, 80))}`);
+    throw new ServiceError('invalid_parameter', `${field} must match ${DATASET_ID_PATTERN.source}, got ${JSON.stringify(String(id).slice(0, 80))}`, { param: field });
   }
   return id;
 }
