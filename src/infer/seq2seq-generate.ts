@@ -96,7 +96,7 @@ async function beamDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows
   };
   let generated = 0;
   for (let i = 0; i < ids.length; i++) {
-    const chunk = streamer.push(model.targetTokenizer.tokenText(ids[i]!));
+    const chunk = streamer.push(model.targetTokenizer.tokenPiece(ids[i]!));
     if (pending) emit(pending);
     pending = { index: i, text: chunk.text, token_id: ids[i]!, logprob: logprobs[i]! };
     generated++;

@@ -100,7 +100,7 @@ export class Sequence {
     if (id === EOS_ID) return this.end('eos');
     this.generated++;
     this.history.push(id);
-    const chunk = this.streamer.push(this.tokenizer.tokenText(id));
+    const chunk = this.streamer.push(this.tokenizer.tokenPiece(id));
     if (this.pending) this.emit(this.pending);
     this.pending = { index: this.generated - 1, text: chunk.text, token_id: id, logprob };
     if (chunk.stopped) return this.end('stop_sequence');

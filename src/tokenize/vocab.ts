@@ -8,8 +8,9 @@
  * token's string, so text containing "<eos>" can never produce the EOS id.
  */
 import { ServiceError } from '../errors.ts';
+import type { HfBpeTokenizerJSON } from './bpe.ts';
 
-export type TokenizerType = 'char' | 'word';
+export type TokenizerType = 'char' | 'word' | 'bpe';
 
 export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 export const PAD_ID = 0;
@@ -20,12 +21,20 @@ export const UNK_ID = 3;
 /** Smallest accepted `tokenizer.max_vocab`: the 4 specials plus at least one text piece. */
 export const MIN_VOCAB = SPECIAL_TOKENS.length + 1;
 
-/** On-disk shape of `tokenizer.json`. `vocab[id]` is the token's text; the first 4 are the specials. */
-export interface TokenizerJSON {
-  type: TokenizerType;
-  version: 1;
+/**
+ * On-disk shape of a char or word `tokenizer.json`: `vocab[id]` is the token's text; the first 4
+ * are the specials. Word files of version 1 split whitespace into tokens of its own; version 2
+ * attaches it to the following word (word.ts). BPE tokenizers are saved in Hugging Face's format
+ * instead (bpe.ts).
+ */
+export interface PieceTokenizerJSON {
+  type: 'char' | 'word';
+  version: 1 | 2;
   vocab: string[];
 }
+
+/** What Tokenizer.toJSON() returns and loadTokenizer() reads. */
+export type TokenizerJSON = PieceTokenizerJSON | HfBpeTokenizerJSON;
 
 export interface Tokenizer {
   readonly type: TokenizerType;
@@ -37,6 +46,11 @@ export interface Tokenizer {
   decode(ids: readonly number[]): string;
   /** Text of one token; '' for the specials. Throws RangeError for an id outside the vocabulary. */
   tokenText(id: number): string;
+  /**
+   * What a streamer appends for this token: its text, or for a byte-fallback token (BPE) the one
+   * UTF-8 byte it stands for — the streamer holds bytes until they make a whole character.
+   */
+  tokenPiece(id: number): string | Uint8Array;
   toJSON(): TokenizerJSON;
 }
 
@@ -108,7 +122,7 @@ export function validateVocab(vocab: unknown): string[] {
  * be lossless: concatenating the pieces it yields gives back the input exactly.
  */
 export abstract class PieceTokenizer implements Tokenizer {
-  abstract readonly type: TokenizerType;
+  abstract readonly type: 'char' | 'word';
   readonly vocabSize: number;
   private readonly vocab: readonly string[];
   /** Piece → id for ids ≥ 4 only: special strings inside user text are ordinary (unknown) text. */
@@ -143,7 +157,16 @@ export abstract class PieceTokenizer implements Tokenizer {
     return id < SPECIAL_TOKENS.length ? '' : this.vocab[id];
   }
 
-  toJSON(): TokenizerJSON {
-    return { type: this.type, version: 1, vocab: [...this.vocab] };
+  tokenPiece(id: number): string {
+    return this.tokenText(id);
+  }
+
+  /** The file version of this split rule (word.ts: 2). */
+  protected get fileVersion(): 1 | 2 {
+    return 1;
+  }
+
+  toJSON(): PieceTokenizerJSON {
+    return { type: this.type, version: this.fileVersion, vocab: [...this.vocab] };
   }
 }

@@ -8,17 +8,20 @@ import {
   UNK_ID,
   fitTokenizer,
   loadTokenizer,
-  type TokenizerJSON,
+  type PieceTokenizerJSON,
+  type Tokenizer,
 } from '../../src/tokenize/index.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MIXED = 'héllo wörld 你好 👋🏽 café';
+/** The char/word file of a char or word tokenizer. */
+const fileOf = (tok: Tokenizer): PieceTokenizerJSON => tok.toJSON() as PieceTokenizerJSON;
 
 t.test('special token ids are fixed', async (t) => {
   t.same(SPECIAL_TOKENS, ['<pad>', '<bos>', '<eos>', '<unk>']);
   t.same([PAD_ID, BOS_ID, EOS_ID, UNK_ID], [0, 1, 2, 3]);
   const tok = fitTokenizer('char', ['ab'], { maxVocab: 100 });
-  t.same(tok.toJSON().vocab.slice(0, 4), SPECIAL_TOKENS);
+  t.same(fileOf(tok).vocab.slice(0, 4), SPECIAL_TOKENS);
   t.equal(tok.vocabSize, 6);
   for (let id = 0; id < 4; id++) t.equal(tok.tokenText(id), '', `special ${id} has no text`);
   t.equal(tok.decode([BOS_ID, ...tok.encode('ab'), EOS_ID, PAD_ID]), 'ab', 'decode skips specials');
@@ -37,7 +40,7 @@ t.test('char tokenizer: code points, exact round trip on mixed scripts and emoji
     t.equal(one.length, 1, `${ch} is a single token`);
     t.equal(tok.tokenText(one[0]), ch);
   }
-  for (const entry of tok.toJSON().vocab) {
+  for (const entry of fileOf(tok).vocab) {
     t.notOk(LONE_SURROGATE.test(entry), `vocab entry ${JSON.stringify(entry)} is well-formed`);
     t.equal(Array.from(entry).length, entry.startsWith('<') && entry.length > 1 ? entry.length : 1);
   }
@@ -49,11 +52,11 @@ t.test('char tokenizer: code points, exact round trip on mixed scripts and emoji
 
 t.test('char tokenizer never admits lone surrogates into the vocab', async (t) => {
   const tok = fitTokenizer('char', ['a\uD83Db', 'a\uDC4B'], { maxVocab: 100 });
-  t.same(tok.toJSON().vocab.slice(4).sort(), ['a', 'b']);
+  t.same(fileOf(tok).vocab.slice(4).sort(), ['a', 'b']);
   t.same(tok.encode('a\uD83D'), [tok.encode('a')[0], UNK_ID]);
 });
 
-t.test('word tokenizer: CJK words, every segment is a token, exact round trip', async (t) => {
+t.test('word tokenizer: CJK words, whitespace attached to the next word, exact round trip', async (t) => {
   const zh = '我们今天去北京';
   const tok = fitTokenizer('word', [zh, 'Hello, world! 你好世界'], { maxVocab: 1000 });
   t.equal(tok.type, 'word');
@@ -68,9 +71,10 @@ t.test('word tokenizer: CJK words, every segment is a token, exact round trip', 
   t.notOk(ids.includes(UNK_ID));
   t.equal(tok.decode(ids), mixed);
   const parts = ids.map((id) => tok.tokenText(id));
-  t.ok(parts.includes('Hello') && parts.includes(',') && parts.includes(' ') && parts.includes('!'));
+  t.same(parts, ['Hello', ',', ' world', '!', ' 你好', '世界']);
+  t.notOk(fileOf(tok).vocab.some((p) => /^\s+$/u.test(p)), 'no bare-whitespace token when no text ends in whitespace');
 
-  t.equal(tok.decode(tok.encode('Hello  Mars')), 'Hello', 'unknown segments map to <unk> (decoded as "")');
+  t.equal(tok.decode(tok.encode('Hello  Mars')), 'Hello', 'unknown pieces map to <unk> (decoded as "")');
   t.ok(tok.encode('Mars').every((id) => id === UNK_ID));
   t.same(tok.encode('<eos>').includes(EOS_ID), false, 'special strings in text are not special ids');
 });
@@ -80,12 +84,12 @@ t.test('vocabulary cap keeps the most frequent pieces', async (t) => {
   const tok = fitTokenizer('char', [text], { maxVocab: 7 });
   t.equal(tok.vocabSize, 7);
   // counts: a5 ' '4 b4 c3 d2 e1 → keep a, then ' ' and b (tie broken by code-unit order)
-  t.same(tok.toJSON().vocab.slice(4), ['a', ' ', 'b']);
+  t.same(fileOf(tok).vocab.slice(4), ['a', ' ', 'b']);
   t.same(tok.encode('abcde').map((id) => tok.tokenText(id) || id), ['a', 'b', UNK_ID, UNK_ID, UNK_ID]);
 
   const words = fitTokenizer('word', ['the cat the dog the cat'], { maxVocab: 6 });
-  t.same(words.toJSON().vocab.slice(4), [' ', 'the']);
-  t.same(words.encode('the cat'), [5, 4, UNK_ID]);
+  t.same(fileOf(words).vocab.slice(4), [' cat', ' the']);
+  t.same(words.encode('the cat the'), [UNK_ID, 4, 5]);
 
   for (const bad of [4, 0, -1, 5.5, Number.NaN]) {
     t.throws(
@@ -95,7 +99,8 @@ t.test('vocabulary cap keeps the most frequent pieces', async (t) => {
     );
   }
   t.equal(fitTokenizer('char', [text], { maxVocab: 5 }).vocabSize, 5);
-  t.throws(() => fitTokenizer('bpe' as never, [text], { maxVocab: 10 }), ServiceError);
+  t.throws(() => fitTokenizer('bpe', [text], { maxVocab: 10 }), { name: 'ServiceError', message: /tokenizer\.vocab_size.*300/ });
+  t.throws(() => fitTokenizer('sentencepiece' as never, [text], { maxVocab: 10 }), ServiceError);
 });
 
 t.test('fitting is reproducible and independent of text order', async (t) => {
@@ -118,9 +123,9 @@ t.test('toJSON / loadTokenizer round trip', async (t) => {
   const corpus = [MIXED, 'Hello, world! 你好世界', '我们今天去北京'];
   for (const type of ['char', 'word'] as const) {
     const tok = fitTokenizer(type, corpus, { maxVocab: 30 });
-    const json = JSON.parse(JSON.stringify(tok.toJSON())) as TokenizerJSON;
+    const json = JSON.parse(JSON.stringify(tok.toJSON())) as PieceTokenizerJSON;
     t.equal(json.type, type);
-    t.equal(json.version, 1);
+    t.equal(json.version, type === 'word' ? 2 : 1);
     const loaded = loadTokenizer(json);
     t.equal(loaded.type, type);
     t.equal(loaded.vocabSize, tok.vocabSize);
@@ -132,7 +137,7 @@ t.test('toJSON / loadTokenizer round trip', async (t) => {
 });
 
 t.test('loadTokenizer rejects malformed files', async (t) => {
-  const good = fitTokenizer('char', ['abc'], { maxVocab: 10 }).toJSON();
+  const good = fitTokenizer('char', ['abc'], { maxVocab: 10 }).toJSON() as PieceTokenizerJSON;
   const bad: Array<[string, unknown]> = [
     ['null', null],
     ['string', 'char'],
@@ -140,6 +145,8 @@ t.test('loadTokenizer rejects malformed files', async (t) => {
     ['no version', { type: 'char', vocab: good.vocab }],
     ['version 2', { ...good, version: 2 }],
     ['unknown type', { ...good, type: 'bpe' }],
+    ['word version 3', { ...good, type: 'word', version: 3 }],
+    ['Hugging Face model other than BPE', { version: '1.0', model: { type: 'WordPiece', vocab: {} } }],
     ['vocab not an array', { ...good, vocab: 'abc' }],
     ['too short', { ...good, vocab: ['<pad>', '<bos>', '<eos>', '<unk>'] }],
     ['specials missing', { ...good, vocab: ['a', 'b', 'c', 'd', 'e'] }],
@@ -153,4 +160,18 @@ t.test('loadTokenizer rejects malformed files', async (t) => {
   ];
   for (const [name, json] of bad) t.throws(() => loadTokenizer(json), Error, name);
   t.doesNotThrow(() => loadTokenizer({ ...good, type: 'word', vocab: [...good.vocab, 'xy'] }), 'word entries may be long');
+});
+
+t.test('word tokenizer: version 1 files keep their whitespace tokens; a model of version 2 cannot emit bare spaces', async (t) => {
+  const v1: PieceTokenizerJSON = { type: 'word', version: 1, vocab: ['<pad>', '<bos>', '<eos>', '<unk>', ' ', 'the', 'cat'] };
+  const old = loadTokenizer(v1);
+  t.same(old.encode('the cat'), [5, 4, 6], 'version 1 splits the space into its own token');
+  t.equal(old.decode(old.encode('the cat')), 'the cat');
+  t.same(old.toJSON(), v1, 'and saves back as version 1');
+
+  const fresh = fitTokenizer('word', ['the cat sat', 'a cat  ran\n\nThe end. '], { maxVocab: 100 });
+  const pieces = fileOf(fresh).vocab.slice(4);
+  t.same(pieces.filter((p) => /^\s+$/u.test(p)), [' '], 'the only bare-whitespace piece is trailing whitespace');
+  t.ok(pieces.includes('  ran') && pieces.includes('\n\nThe'), 'whitespace runs and newlines attach to the next word');
+  for (const text of ['the cat sat', 'a cat  ran\n\nThe end. ']) t.equal(fresh.decode(fresh.encode(text)), text);
 });
