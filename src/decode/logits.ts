@@ -2,7 +2,8 @@
  * Logits processors: pure functions on one row of logits (Float32Array of vocabulary size V,
  * natural-log units), each modifying the row IN PLACE. A token is removed from the distribution by
  * setting its logit to -Infinity; processors treat -Infinity as "probability 0" and never bring a
- * removed token back. Order used by the sampler: repetition penalty → temperature → top-k → top-p.
+ * removed token back. Order used by the sampler: repetition penalty → presence/frequency penalty →
+ * temperature → top-k → top-p.
  *
  * Optional `scratch` arguments let a caller that runs once per generated token (the sampler) reuse
  * its own buffers, so a decode step allocates nothing proportional to V. Without them the
@@ -37,6 +38,47 @@ export function applyRepetitionPenalty(
     logits[id] = x > 0 ? x / penalty : x * penalty;
   }
   for (const id of history) if (id >= 0 && id < V) mark[id] = 0;
+}
+
+/**
+ * OpenAI's presence and frequency penalties: for every id j with count c = counts.get(j) > 0,
+ * logits[j] -= c · frequency + presence. Positive values make repeats less likely, negative ones
+ * more; 0 and 0 is a no-op. -Infinity stays -Infinity (a removed token is never brought back). Ids
+ * outside [0, V) are ignored. `counts` holds how often each id was generated so far.
+ */
+export function applyPresenceFrequencyPenalty(
+  logits: Float32Array,
+  counts: ReadonlyMap<number, number>,
+  presence: number,
+  frequency: number,
+): void {
+  if (!Number.isFinite(presence) || !Number.isFinite(frequency)) {
+    throw new RangeError(`presence and frequency penalties must be finite; got ${presence}, ${frequency}`);
+  }
+  if (presence === 0 && frequency === 0) return;
+  for (const [id, c] of counts) {
+    if (c <= 0 || !Number.isInteger(id) || id < 0 || id >= logits.length) continue;
+    logits[id] -= c * frequency + presence;
+  }
+}
+
+/**
+ * The `n` largest finite entries of a log-probability row, most likely first (lower id first on
+ * ties): O(V · n), for the small n (≤ 20) of `top_logprobs`.
+ */
+export function topEntries(row: Float32Array, n: number): Array<{ id: number; logprob: number }> {
+  const top: Array<{ id: number; logprob: number }> = [];
+  if (n <= 0) return top;
+  for (let i = 0; i < row.length; i++) {
+    const x = row[i];
+    if (!(x > -Infinity)) continue;
+    if (top.length === n && x <= top[n - 1]!.logprob) continue;
+    let at = top.length;
+    while (at > 0 && top[at - 1]!.logprob < x) at--;
+    top.splice(at, 0, { id: i, logprob: x });
+    if (top.length > n) top.pop();
+  }
+  return top;
 }
 
 /**

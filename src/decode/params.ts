@@ -24,6 +24,15 @@ export interface SamplingParams {
   seed: number;
   /** false → greedy decoding (argmax), whatever temperature / top_k / top_p say. */
   do_sample: boolean;
+  /**
+   * OpenAI-style additive penalties on tokens this request has GENERATED so far (not the prompt):
+   * logit[j] -= count[j] · frequency_penalty + (count[j] > 0) · presence_penalty. 0 = off.
+   * Range [-MAX_ADDITIVE_PENALTY, MAX_ADDITIVE_PENALTY].
+   */
+  presence_penalty: number;
+  frequency_penalty: number;
+  /** Alternatives to report with each token (most likely first, with their logprobs); 0 = none. */
+  top_logprobs: number;
 }
 
 export const MAX_TEMPERATURE = 100;
@@ -32,6 +41,8 @@ export const MAX_STOP_SEQUENCES = 16;
 export const MAX_STOP_LENGTH = 256;
 /** Default cap on max_new_tokens when the caller passes no limit (config may pass a tighter one). */
 export const DEFAULT_MAX_NEW_TOKENS_LIMIT = 4096;
+export const MAX_ADDITIVE_PENALTY = 2;
+export const MAX_TOP_LOGPROBS = 20;
 
 /** Defaults for every field except `seed`, which defaults to a fresh random uint32 per request. */
 export const DEFAULT_SAMPLING_PARAMS: Readonly<Omit<SamplingParams, 'seed'>> = Object.freeze({
@@ -42,6 +53,9 @@ export const DEFAULT_SAMPLING_PARAMS: Readonly<Omit<SamplingParams, 'seed'>> = O
   repetition_penalty: 1,
   stop: [],
   do_sample: true,
+  presence_penalty: 0,
+  frequency_penalty: 0,
+  top_logprobs: 0,
 });
 
 function invalid(field: string, rule: string, value: unknown): never {
@@ -94,6 +108,13 @@ export function resolveSamplingParams(
     }
   });
   if (typeof p.do_sample !== 'boolean') invalid('do_sample', 'a boolean', p.do_sample);
+  for (const key of ['presence_penalty', 'frequency_penalty'] as const) {
+    const v = p[key];
+    if (!isNumber(v) || Math.abs(v) > MAX_ADDITIVE_PENALTY) invalid(key, `a number in [-${MAX_ADDITIVE_PENALTY}, ${MAX_ADDITIVE_PENALTY}] (0 = off)`, v);
+  }
+  if (!Number.isInteger(p.top_logprobs) || p.top_logprobs < 0 || p.top_logprobs > MAX_TOP_LOGPROBS) {
+    invalid('top_logprobs', `an integer in [0, ${MAX_TOP_LOGPROBS}] (0 = none)`, p.top_logprobs);
+  }
   const seed = p.seed ?? randomSeed();
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
     invalid('seed', `an integer in [0, ${MAX_SEED}]`, seed);

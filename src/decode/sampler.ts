@@ -6,15 +6,17 @@
  *   1. copy `logits` into a scratch row (the caller's array is NEVER modified); NaN → -Infinity,
  *      +Infinity → the largest float32, so later arithmetic stays defined;
  *   2. banned ids → -Infinity (before anything else, so they can never be chosen);
- *   3. repetition penalty over the distinct ids of `history`;
+ *   3. repetition penalty over the distinct ids of `history`, then the presence / frequency
+ *      penalties over the ids THIS sampler has chosen so far (the generated tokens, not the prompt);
  *   4. greedy (do_sample = false or temperature = 0): argmax, lowest id on ties, no RNG draw;
  *      otherwise temperature → top-k → top-p, then one RNG draw from the resulting softmax.
  * `logprob` is the natural-log probability of the chosen id under the distribution it was chosen
  * from: for greedy, the log-softmax of the penalised logits; for sampling, of the final filtered
  * distribution. Each sampled token consumes exactly one RNG draw, so the same seed and the same
- * logits sequence give the same ids.
+ * logits sequence give the same ids. With `top_logprobs` > 0 the result also lists that many most
+ * likely ids under the same distribution (so the chosen id, when among them, has the same logprob).
  */
-import { applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logSumExp } from './logits.ts';
+import { applyPresenceFrequencyPenalty, applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logSumExp, topEntries } from './logits.ts';
 import { isGreedy, type SamplingParams } from './params.ts';
 import { createRng } from './rng.ts';
 
@@ -23,6 +25,8 @@ export interface SampledToken {
   id: number;
   /** ln P(id) under the distribution the id was drawn from (≤ 0). */
   logprob: number;
+  /** With params.top_logprobs > 0: the most likely ids under that distribution, most likely first. */
+  top?: Array<{ id: number; logprob: number }>;
 }
 
 export interface Sampler {
@@ -45,6 +49,8 @@ class SeededSampler implements Sampler {
   private row = new Float32Array(0);
   private work = new Float32Array(0);
   private seen = new Uint8Array(0);
+  /** How often each id has been chosen by this sampler (presence / frequency penalties). */
+  private readonly counts = new Map<number, number>();
 
   constructor(params: SamplingParams, opts: SamplerOptions) {
     this.params = params;
@@ -64,18 +70,27 @@ class SeededSampler implements Sampler {
     }
     for (const id of this.banned) if (id >= 0 && id < V) row[id] = -Infinity;
 
-    const { repetition_penalty, temperature, top_k, top_p } = this.params;
+    const { repetition_penalty, presence_penalty, frequency_penalty, temperature, top_k, top_p } = this.params;
     applyRepetitionPenalty(row, history, repetition_penalty, this.seen);
+    applyPresenceFrequencyPenalty(row, this.counts, presence_penalty, frequency_penalty);
 
+    let chosen: SampledToken;
     if (this.greedy) {
       const id = argmax(row);
       if (id < 0) throw noTokenError();
-      return { id, logprob: row[id] - logSumExp(row) };
+      chosen = { id, logprob: row[id] - logSumExp(row) };
+    } else {
+      applyTemperature(row, temperature);
+      if (top_k > 0) applyTopK(row, top_k, this.work);
+      if (top_p < 1) applyTopP(row, top_p, this.work);
+      chosen = this.draw(row);
     }
-    applyTemperature(row, temperature);
-    if (top_k > 0) applyTopK(row, top_k, this.work);
-    if (top_p < 1) applyTopP(row, top_p, this.work);
-    return this.draw(row);
+    this.counts.set(chosen.id, (this.counts.get(chosen.id) ?? 0) + 1);
+    if (this.params.top_logprobs > 0) {
+      const lse = logSumExp(row); // `row` is now the distribution `chosen` was drawn from
+      chosen.top = topEntries(row, this.params.top_logprobs).map((e) => ({ id: e.id, logprob: e.logprob - lse }));
+    }
+    return chosen;
   }
 
   /** Inverse-CDF draw from softmax(row) with one RNG call. */

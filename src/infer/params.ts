@@ -58,5 +58,8 @@ export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limit
     bad('no_repeat_ngram_size', `an integer in [0, ${MAX_NO_REPEAT_NGRAM}] (0 = off)`, no_repeat_ngram_size);
   }
   if (num_beams > 1 && base.do_sample) bad('do_sample', 'false when num_beams > 1 (beam search is deterministic)', true);
+  for (const key of ['presence_penalty', 'frequency_penalty', 'top_logprobs'] as const) {
+    if (num_beams > 1 && base[key] !== 0) bad(key, '0 when num_beams > 1 (greedy and sampled decoding only)', base[key]);
+  }
   return { ...base, num_beams, length_penalty, no_repeat_ngram_size };
 }

@@ -18,6 +18,8 @@ export interface TokenEvent {
   text: string;
   token_id: number;
   logprob: number;
+  /** With parameters.top_logprobs > 0: the most likely tokens at this position, most likely first. */
+  top_logprobs?: Array<{ token_id: number; text: string; logprob: number }>;
 }
 
 export interface GenerationResult {
@@ -96,13 +98,14 @@ export class Sequence {
     if (this.opts.signal?.aborted) return this.end('cancelled');
     if (this.prefilling) return true; // mid-prompt: these logits are not a prediction we sample
     if (!row) throw new Error('a sequence past its prompt needs logits');
-    const { id, logprob } = this.sampler.next(row, this.history);
+    const { id, logprob, top } = this.sampler.next(row, this.history);
     if (id === EOS_ID) return this.end('eos');
     this.generated++;
     this.history.push(id);
     const chunk = this.streamer.push(this.tokenizer.tokenPiece(id));
     if (this.pending) this.emit(this.pending);
     this.pending = { index: this.generated - 1, text: chunk.text, token_id: id, logprob };
+    if (top) this.pending.top_logprobs = top.map((e) => ({ token_id: e.id, text: this.tokenizer.tokenText(e.id), logprob: e.logprob }));
     if (chunk.stopped) return this.end('stop_sequence');
     if (this.generated >= this.params.max_new_tokens) return this.end('length');
     this.lastId = id;

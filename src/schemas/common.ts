@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { LENGTH_PENALTY_RANGE, MAX_NO_REPEAT_NGRAM, MAX_NUM_BEAMS } from '../infer/params.ts';
-import { DEFAULT_SAMPLING_PARAMS as D, MAX_REPETITION_PENALTY, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, MAX_TEMPERATURE } from '../decode/params.ts';
+import { DEFAULT_SAMPLING_PARAMS as D, MAX_ADDITIVE_PENALTY, MAX_TOP_LOGPROBS, MAX_REPETITION_PENALTY, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, MAX_TEMPERATURE } from '../decode/params.ts';
 
 export const MODEL_NAME_REGEX = '^[a-z0-9][a-z0-9._-]{0,63}$';
 /** `name` or `name@version` (version a positive integer). */
@@ -37,6 +37,9 @@ export const GenerationParameters = Type.Object(
     stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: MAX_STOP_LENGTH }), { maxItems: MAX_STOP_SEQUENCES, default: [], description: 'Stop sequences; generation ends before the first one and it is not returned.' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Random seed; same seed, same model, same parameters give the same output. Random when absent (returned in details).' })),
     do_sample: Type.Optional(Type.Boolean({ default: D.do_sample, description: 'false = greedy decoding.' })),
+    presence_penalty: Type.Optional(Type.Number({ minimum: -MAX_ADDITIVE_PENALTY, maximum: MAX_ADDITIVE_PENALTY, default: D.presence_penalty, description: 'OpenAI-style: subtracted once from the logit of every token already generated; 0 = off.' })),
+    frequency_penalty: Type.Optional(Type.Number({ minimum: -MAX_ADDITIVE_PENALTY, maximum: MAX_ADDITIVE_PENALTY, default: D.frequency_penalty, description: 'OpenAI-style: subtracted from a token\'s logit once per time it was generated; 0 = off.' })),
+    top_logprobs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TOP_LOGPROBS, default: D.top_logprobs, description: 'Each token event lists this many most likely alternatives with their logprobs (`top_logprobs`); 0 = none. Greedy and sampled decoding only.' })),
   },
   { additionalProperties: false, $id: 'GenerationParameters' },
 );

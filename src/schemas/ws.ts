@@ -34,7 +34,8 @@ export type WsCancelFrame = Static<typeof WsCancelFrame>;
 export type WsSubscribeFrame = Static<typeof WsSubscribeFrame>;
 
 export const WsTokenFrame = Type.Object(
-  { type: Type.Literal('token'), id: Type.String(), index: Type.Integer(), text: Type.String(), token_id: Type.Integer(), logprob: Type.Number() },
+  { type: Type.Literal('token'), id: Type.String(), index: Type.Integer(), text: Type.String(), token_id: Type.Integer(), logprob: Type.Number(),
+    top_logprobs: Type.Optional(Type.Array(Type.Object({ token_id: Type.Integer(), text: Type.String(), logprob: Type.Number() }), { description: 'With parameters.top_logprobs > 0: the most likely tokens at this position.' })) },
   { $id: 'WsTokenFrame' },
 );
 export const WsDoneFrame = Type.Object(
