@@ -33,10 +33,22 @@ export const Hyperparameters = Type.Object(
 );
 export type Hyperparameters = Static<typeof Hyperparameters>;
 
+/** `tokenizer.vocab_size` default for type bpe (train/request.ts applies it). */
+export const DEFAULT_BPE_VOCAB = 4000;
+
 export const TokenizerSpec = Type.Object(
   {
-    type: Type.Optional(Type.Union([Type.Literal('char'), Type.Literal('word')], { default: 'char', description: 'char = Unicode code points; word = Intl.Segmenter words.' })),
-    max_vocab: Type.Optional(Type.Integer({ minimum: 5, maximum: 100000, default: 5000, description: 'Vocabulary cap including <pad> <bos> <eos> <unk>.' })),
+    type: Type.Optional(
+      Type.Union([Type.Literal('char'), Type.Literal('word'), Type.Literal('bpe')], {
+        default: 'char',
+        description:
+          'char = Unicode code points; word = Intl.Segmenter words (whitespace belongs to the next word); bpe = byte-pair subwords learned from the training data with byte fallback (nothing is <unk>), saved as a Hugging Face tokenizer.json.',
+      }),
+    ),
+    max_vocab: Type.Optional(Type.Integer({ minimum: 5, maximum: 100000, default: 5000, description: 'char and word: vocabulary cap including <pad> <bos> <eos> <unk>; rarer pieces become <unk>.' })),
+    vocab_size: Type.Optional(
+      Type.Integer({ minimum: 300, maximum: 100000, default: DEFAULT_BPE_VOCAB, description: 'bpe: vocabulary size including the 4 specials and 256 byte tokens (an upper bound: merges stop when no pair occurs twice).' }),
+    ),
   },
   { additionalProperties: false },
 );

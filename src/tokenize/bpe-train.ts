@@ -9,7 +9,8 @@
  * at encoding time they become byte-fallback tokens <0xNN>, so nothing is ever <unk>.
  *
  * Vocabulary layout of the result: ids 0..3 the specials, 4..259 the 256 byte tokens, then the
- * alphabet (most frequent character first; ties by code point), then one id per merge in the order
+ * alphabet (most frequent character first, ties by code point; the characters covering `coverage`
+ * of all occurrences, at most 3/4 of the ids left after the bytes), then one id per merge in the order
  * learned. A merge whose text equals an existing token reuses its id (as Hugging Face's trainer
  * does); one whose text would equal a special or byte token is never taken.
  */
@@ -127,7 +128,9 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): BpeMod
   const vocab: string[] = [...SPECIAL_TOKENS, ...BYTE_TOKENS];
   const ids = new Map<string, number>();
   vocab.forEach((piece, id) => ids.set(piece, id));
-  for (const ch of chooseAlphabet(charCounts, coverage, Math.max(0, opts.vocabSize - vocab.length))) {
+  // The alphabet may take at most 3/4 of the learned ids, so a small vocabulary still gets merges.
+  const learned = Math.max(0, opts.vocabSize - vocab.length);
+  for (const ch of chooseAlphabet(charCounts, coverage, Math.ceil((learned * 3) / 4))) {
     ids.set(ch, vocab.length);
     vocab.push(ch);
   }

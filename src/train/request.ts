@@ -4,7 +4,7 @@
  */
 import { ServiceError } from '../errors.ts';
 import type { TrainJobData } from '../queue/contract.ts';
-import { HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
+import { DEFAULT_BPE_VOCAB, HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
 import { fitTokenizer } from '../tokenize/index.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
 import { assertEnoughTokens, splitTrainVal } from './lm-data.ts';
@@ -23,7 +23,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     dataset: body.dataset,
     columns: body.columns ?? {},
     languages: body.languages ?? null,
-    tokenizer: { type: body.tokenizer?.type ?? 'char', max_vocab: body.tokenizer?.max_vocab ?? 5000 },
+    tokenizer: normalizeTokenizer(body.tokenizer),
     hyperparameters: {
       layers: hp.layers ?? HYPERPARAMETER_DEFAULTS.layers,
       units: hp.units ?? HYPERPARAMETER_DEFAULTS.units,
@@ -43,6 +43,21 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     },
     submitted_at: now.toISOString(),
   };
+}
+
+/** The tokenizer spec with defaults; refuses a size field that does not belong to the type. */
+function normalizeTokenizer(spec: TrainRequest['tokenizer']): TrainJobData['tokenizer'] {
+  const type = spec?.type ?? 'char';
+  if (type === 'bpe') {
+    if (spec?.max_vocab !== undefined) {
+      throw new ServiceError('invalid_parameter', 'tokenizer.max_vocab applies to types char and word; a bpe tokenizer takes tokenizer.vocab_size', { param: 'tokenizer.max_vocab' });
+    }
+    return { type, max_vocab: spec?.vocab_size ?? DEFAULT_BPE_VOCAB };
+  }
+  if (spec?.vocab_size !== undefined) {
+    throw new ServiceError('invalid_parameter', `tokenizer.vocab_size applies to type bpe; a ${type} tokenizer takes tokenizer.max_vocab`, { param: 'tokenizer.vocab_size' });
+  }
+  return { type, max_vocab: spec?.max_vocab ?? 5000 };
 }
 
 /**
