@@ -27,6 +27,7 @@ import { modelRoutes } from './http/models.ts';
 import { generateRoutes } from './http/generate.ts';
 import { seq2seqRoutes } from './http/seq2seq.ts';
 import { wsRoutes } from './stream/ws.ts';
+import { openaiRoutes } from './http/v1/routes.ts';
 import { OPENAPI_INFO } from './schemas/openapi-info.ts';
 
 export interface AppServices {
@@ -156,6 +157,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   await app.register(generateRoutes);
   await app.register(seq2seqRoutes);
   await app.register(wsRoutes);
+  await app.register(openaiRoutes, { prefix: '/v1' });
 
   app.addHook('onClose', async () => {
     await services.queue.close();

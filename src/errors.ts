@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   unknown_frame_type: { status: 400, type: 'invalid_request_error' },
   unknown_request_id: { status: 400, type: 'invalid_request_error' },
   model_task_mismatch: { status: 400, type: 'invalid_request_error' },
+  unsupported_parameter: { status: 400, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'not_found_error' },
   version_not_found: { status: 404, type: 'not_found_error' },
   dataset_not_found: { status: 404, type: 'not_found_error' },

@@ -150,10 +150,14 @@ export class ModelCache {
     return { name: parsed.name, version };
   }
 
-  /** The task a model was trained for, from its manifest (without loading its weights). */
-  async peekTask(ref: string, field = 'model'): Promise<{ task: ModelTask }> {
+  /**
+   * The task a model was trained for, from its manifest (without loading its weights), and the
+   * `name@version` a bare name resolves to now (to pin several requests to one version).
+   */
+  async peekTask(ref: string, field = 'model'): Promise<{ task: ModelTask; ref: string; createdAt: string }> {
     const { name, version } = await this.resolveRef(ref, field);
-    return { task: (await this.store.resolve({ name, version })).manifest.task };
+    const { manifest } = await this.store.resolve({ name, version });
+    return { task: manifest.task, ref: `${name}@${version}`, createdAt: manifest.created_at };
   }
 
   /** Number of model versions currently loaded. */
