@@ -7,12 +7,12 @@ export const TRAIN_QUEUE = 'train';
 /** A training request after defaults are applied: what the worker receives, nothing optional. */
 export interface TrainJobData {
   name: string;
-  task: 'generate' | 'summarize' | 'translate' | 'qa' | 'classify';
+  task: 'generate' | 'summarize' | 'translate' | 'qa' | 'classify' | 'chat';
   architecture: 'lstm' | 'gru';
   /** An uploaded dataset, inline text (generate), or inline rows (paired tasks, classify). */
   dataset: { id: string } | { text: string } | { rows: Record<string, string>[] };
   /** Column name per role when it differs from the role's name (tasks/task-data.ts). */
-  columns: Partial<Record<'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label' | 'group', string>>;
+  columns: Partial<Record<'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label' | 'group' | 'messages' | 'prompt' | 'response', string>>;
   /** Translation: the languages (BCP 47) recorded in the manifest; the target's picks BLEU's tokens. */
   languages: { source: string; target: string } | null;
   /** `max_vocab`: the vocabulary cap of any type (request field max_vocab for char/word, vocab_size for bpe). */

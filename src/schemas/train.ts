@@ -1,4 +1,5 @@
 /** POST /train and the job resources. Every hyperparameter is optional with a documented default. */
+import { ChatMessage } from './chat.ts';
 import { Type, type Static } from '@sinclair/typebox';
 import { ModelName } from './common.ts';
 import type { TrainJobData } from '../queue/contract.ts';
@@ -58,7 +59,13 @@ export const DatasetSpec = Type.Union(
     Type.Object({ id: Type.String({ pattern: '^ds_[0-9a-f]{24}$', description: 'An uploaded dataset (POST /datasets).' }) }, { additionalProperties: false }),
     Type.Object({ text: Type.String({ minLength: 1, description: 'Small inline training text for task generate (MAX_INLINE_TEXT_BYTES).' }) }, { additionalProperties: false }),
     Type.Object(
-      { rows: Type.Array(Type.Record(Type.String(), Type.String()), { minItems: 1, maxItems: 100000, description: 'Small inline rows for the other tasks, e.g. `{source, target}` (MAX_INLINE_TEXT_BYTES in all).' }) },
+      {
+        rows: Type.Array(Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(ChatMessage)])), {
+          minItems: 1,
+          maxItems: 100000,
+          description: 'Small inline rows for the other tasks, e.g. `{source, target}`, or for chat `{messages: [{role, content}, …]}` (MAX_INLINE_TEXT_BYTES in all).',
+        }),
+      },
       { additionalProperties: false },
     ),
   ],
@@ -71,11 +78,12 @@ export const Columns = Type.Object(
     text: Type.Optional(ColumnName), source: Type.Optional(ColumnName), target: Type.Optional(ColumnName),
     question: Type.Optional(ColumnName), context: Type.Optional(ColumnName), answer: Type.Optional(ColumnName), label: Type.Optional(ColumnName),
     group: Type.Optional(ColumnName),
+    messages: Type.Optional(ColumnName), prompt: Type.Optional(ColumnName), response: Type.Optional(ColumnName),
   },
   {
     additionalProperties: false,
     $id: 'Columns',
-    description: 'Dataset column per role when its name differs from the role. Roles: generate text; summarize/translate source, target; qa question, context (optional), answer; classify text, label; and for all but generate an optional group (rows sharing a group value stay on one side of the validation split).',
+    description: 'Dataset column per role when its name differs from the role. Roles: generate text; summarize/translate source, target; qa question, context (optional), answer; classify text, label; chat messages, or prompt and response; and for all but generate an optional group (rows sharing a group value stay on one side of the validation split).',
   },
 );
 
@@ -89,9 +97,9 @@ export const TrainRequest = Type.Object(
   {
     name: ModelName,
     task: Type.Optional(
-      Type.Union([Type.Literal('generate'), Type.Literal('summarize'), Type.Literal('translate'), Type.Literal('qa'), Type.Literal('classify')], {
+      Type.Union([Type.Literal('generate'), Type.Literal('summarize'), Type.Literal('translate'), Type.Literal('qa'), Type.Literal('classify'), Type.Literal('chat')], {
         default: 'generate',
-        description: 'generate = language model; summarize / translate / qa = Seq2Seq encoder–decoder with attention; classify = encoder + pooling + softmax.',
+        description: 'chat = language model over conversations (role-marker template, loss on assistant turns); generate = language model; summarize / translate / qa = Seq2Seq encoder–decoder with attention; classify = encoder + pooling + softmax.',
       }),
     ),
     architecture: Type.Optional(Type.Union([Type.Literal('lstm'), Type.Literal('gru')], { default: 'lstm' })),

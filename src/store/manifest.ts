@@ -6,7 +6,7 @@
  */
 import { HYPERPARAMETER_DEFAULTS } from '../schemas/train.ts';
 
-export const MODEL_TASKS = ['generate', 'summarize', 'translate', 'qa', 'classify'] as const;
+export const MODEL_TASKS = ['generate', 'summarize', 'translate', 'qa', 'classify', 'chat'] as const;
 export type ModelTask = (typeof MODEL_TASKS)[number];
 
 export const MODEL_ARCHITECTURES = ['lstm', 'gru'] as const;

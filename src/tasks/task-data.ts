@@ -14,7 +14,7 @@ import { ServiceError } from '../errors.ts';
 import type { ModelTask } from '../store/manifest.ts';
 
 export type PairTask = 'summarize' | 'translate' | 'qa';
-export type Role = 'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label' | 'group';
+export type Role = 'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label' | 'group' | 'messages' | 'prompt' | 'response';
 
 interface RoleSpec {
   required: Role[];
@@ -27,6 +27,8 @@ export const TASK_ROLES: Record<ModelTask, RoleSpec> = {
   translate: { required: ['source', 'target'], optional: ['group'] },
   qa: { required: ['question', 'answer'], optional: ['context', 'group'] },
   classify: { required: ['text', 'label'], optional: ['group'] },
+  // chat: `messages` (a conversation) or a `prompt`/`response` pair per row (tasks/chat-data.ts checks).
+  chat: { required: [], optional: ['messages', 'prompt', 'response', 'group'] },
 };
 
 /** A Seq2Seq example. For QA, `source` is the question and `context` the passage (if any). */

@@ -78,13 +78,14 @@ export function parseTextLines(text: string): ParsedDataset {
 
 /**
  * Converts a JSON object to a string record: strings are kept, numbers and booleans become their
- * String() form, other values (null, arrays, objects) are dropped.
+ * String() form, arrays and objects their JSON text (a chat row's `messages`), null is dropped.
  */
 function toStringRecord(obj: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj)) {
     if (typeof v === 'string') out[k] = v;
     else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    else if (typeof v === 'object' && v !== null) out[k] = JSON.stringify(v);
   }
   return out;
 }

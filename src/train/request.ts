@@ -11,8 +11,14 @@ import { assertEnoughTokens, splitTrainVal } from './lm-data.ts';
 import type { Config } from '../config.ts';
 import { loadRows, loadTrainingRecords } from './records.ts';
 import { DatasetStore } from './datasets.ts';
+import { chatConversations } from '../tasks/chat-data.ts';
 import { labeledExamples, pairExamples, resolveColumns, type PairTask } from '../tasks/task-data.ts';
 
+
+/** Inline rows keep strings; a chat row's `messages` array travels as its JSON text (like JSONL uploads). */
+function stringRow(row: Record<string, string | unknown[]>): Record<string, string> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
 
 export function normalizeTrainRequest(body: TrainRequest, now = new Date()): TrainJobData {
   const hp = body.hyperparameters ?? {};
@@ -20,7 +26,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     name: body.name,
     task: body.task ?? 'generate',
     architecture: body.architecture ?? 'lstm',
-    dataset: body.dataset,
+    dataset: 'rows' in body.dataset ? { rows: body.dataset.rows.map(stringRow) } : body.dataset,
     columns: body.columns ?? {},
     languages: body.languages ?? null,
     tokenizer: normalizeTokenizer(body.tokenizer),
@@ -87,6 +93,7 @@ export async function checkTrainingData(data: TrainJobData, config: Pick<Config,
   }
   const rows = await loadRows(config, ds);
   if (data.task === 'classify') labeledExamples(rows, data.columns);
+  else if (data.task === 'chat') chatConversations(rows, data.columns);
   else pairExamples(data.task as PairTask, rows, data.columns);
 }
 

@@ -19,7 +19,7 @@ t.test('text lines', async (t) => {
 });
 
 t.test('JSONL', async (t) => {
-  t.same(parseJsonl('{"text":"x","n":1.5,"ok":true,"o":{"a":1}}\n', ['text']).records, [{ text: 'x', n: '1.5', ok: 'true' }]);
+  t.same(parseJsonl('{"text":"x","n":1.5,"ok":true,"o":{"a":1}}\n', ['text']).records, [{ text: 'x', n: '1.5', ok: 'true', o: '{"a":1}' }], 'arrays and objects keep their JSON text (a chat row\'s messages)');
   t.throws(() => parseJsonl('{"text":"x"}\n\n"str"\n', ['text']), { message: /line 3 must be a JSON object, got string/ });
   t.throws(() => parseJsonl('{"text":"x"}\nnull\n'), { message: /line 2.*got null/ });
   t.throws(() => parseJsonl('{"a":1}\n', ['text']), { message: /line 1 is missing.*"text"/ });
