@@ -36,13 +36,17 @@ export interface Batch {
   y: Int32Array; // [rows, seqLen]
 }
 
-function fill(ids: Int32Array, starts: readonly number[], seqLen: number): Batch {
+/**
+ * `targets` (optional, same length as ids): what y is read from instead of ids — the chat task
+ * masks non-assistant targets to PAD_ID, which the loss ignores.
+ */
+function fill(ids: Int32Array, starts: readonly number[], seqLen: number, targets: Int32Array = ids): Batch {
   const rows = starts.length;
   const x = new Int32Array(rows * seqLen);
   const y = new Int32Array(rows * seqLen);
   starts.forEach((s, r) => {
     x.set(ids.subarray(s, s + seqLen), r * seqLen);
-    y.set(ids.subarray(s + 1, s + 1 + seqLen), r * seqLen);
+    y.set(targets.subarray(s + 1, s + 1 + seqLen), r * seqLen);
   });
   return { rows, seqLen, x, y };
 }
@@ -58,7 +62,7 @@ export interface EpochPlan {
   batch(step: number): Batch;
 }
 
-export function epochPlan(ids: Int32Array, seqLen: number, batchSize: number, seed: number, epoch: number): EpochPlan {
+export function epochPlan(ids: Int32Array, seqLen: number, batchSize: number, seed: number, epoch: number, targets?: Int32Array): EpochPlan {
   const rng = createRng((seed * 1000003 + epoch * 7919) >>> 0);
   let offset = Math.floor(rng() * seqLen);
   if (windowCount(ids.length, seqLen, offset) === 0) offset = 0;
@@ -71,17 +75,17 @@ export function epochPlan(ids: Int32Array, seqLen: number, batchSize: number, se
   }
   return {
     steps: Math.ceil(count / batchSize),
-    batch: (step) => fill(ids, Array.from(starts.subarray(step * batchSize, (step + 1) * batchSize)), seqLen),
+    batch: (step) => fill(ids, Array.from(starts.subarray(step * batchSize, (step + 1) * batchSize)), seqLen, targets),
   };
 }
 
 /** Validation batches in order; windows shrink to fit a short split (at least 1 token each). */
-export function validationBatches(ids: Int32Array, seqLen: number, batchSize: number): Batch[] {
+export function validationBatches(ids: Int32Array, seqLen: number, batchSize: number, targets?: Int32Array): Batch[] {
   if (ids.length < 2) return [];
   const t = Math.min(seqLen, ids.length - 1);
   const count = windowCount(ids.length, t);
   const starts = Array.from({ length: count }, (_, k) => k * t);
   const batches: Batch[] = [];
-  for (let b = 0; b < starts.length; b += batchSize) batches.push(fill(ids, starts.slice(b, b + batchSize), t));
+  for (let b = 0; b < starts.length; b += batchSize) batches.push(fill(ids, starts.slice(b, b + batchSize), t, targets));
   return batches;
 }

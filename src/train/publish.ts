@@ -14,6 +14,8 @@ import type { TrainJobData } from '../queue/contract.ts';
 import type { TrainOutcome } from './train-lm.ts';
 import type { Seq2SeqOutcome } from './train-seq2seq.ts';
 import type { ClassifierOutcome } from './train-classifier.ts';
+import type { ChatOutcome } from './train-chat.ts';
+import { chatTemplateSpec } from '../tasks/chat-template.ts';
 
 export interface PublishInfo {
   dataset: ManifestInput['dataset'];
@@ -109,4 +111,12 @@ export async function publishClassifier(store: ModelStore, job: TrainJobData, ou
       ...info.extra,
     },
   );
+}
+
+/**
+ * A chat model: a language model whose tokenizer.json is the base tokenizer and whose manifest
+ * carries the chat template (role markers appended after the base vocabulary).
+ */
+export async function publishChatModel(store: ModelStore, job: TrainJobData, outcome: ChatOutcome, info: PublishInfo) {
+  return publishLanguageModel(store, job, outcome, { ...info, extra: { chat_template: chatTemplateSpec(outcome.tokenizer.vocabSize), ...info.extra } });
 }

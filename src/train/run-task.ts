@@ -7,12 +7,14 @@ import type { Config } from '../config.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import type { ModelStore } from '../store/registry.ts';
 import type { TrainHooks } from './loop.ts';
-import { publishClassifier, publishLanguageModel, publishSeq2Seq, type PublishInfo } from './publish.ts';
+import { publishChatModel, publishClassifier, publishLanguageModel, publishSeq2Seq, type PublishInfo } from './publish.ts';
 import { loadRows, loadTrainingRecords } from './records.ts';
 import { labeledExamples, pairExamples, type PairTask } from '../tasks/task-data.ts';
 import { trainClassifier } from './train-classifier.ts';
 import { trainLanguageModel } from './train-lm.ts';
 import { trainSeq2Seq } from './train-seq2seq.ts';
+import { trainChatModel } from './train-chat.ts';
+import { chatConversations } from '../tasks/chat-data.ts';
 
 export interface TrainedModel {
   stopped: boolean;
@@ -28,6 +30,10 @@ export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetB
     return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishLanguageModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   const rows = await loadRows(config, data.dataset);
+  if (data.task === 'chat') {
+    const outcome = await trainChatModel(data, chatConversations(rows, data.columns), hooks);
+    return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishChatModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+  }
   if (data.task === 'classify') {
     const outcome = await trainClassifier(data, labeledExamples(rows, data.columns), hooks);
     return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishClassifier(store, data, outcome, info), dispose: () => outcome.model.dispose() };

@@ -1,0 +1,121 @@
+/**
+ * The chat trainer (task `chat`): a recurrent language model over conversations rendered with the
+ * chat template (tasks/chat-template.ts), with the loss counted on assistant tokens only (content and
+ * its `<|end|>`; the targets of every other position are masked to PAD_ID, which the loss ignores).
+ *
+ * Conversations are split (seeded, whole conversations; rows sharing a `group` stay together), the
+ * tokenizer is fitted on the training conversations' text, and the rendered conversations are
+ * concatenated (each starts with <bos>) and cut into windows exactly like `generate` (lm-data.ts).
+ * Held-out metrics: val_loss / perplexity over the held-out assistant tokens, next to the retrieval
+ * baseline (chat-baseline.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
+import { PAD_ID, fitTokenizer, loadTokenizer } from '../tokenize/index.ts';
+import type { TrainJobData } from '../queue/contract.ts';
+import { ChatTokenizer } from '../tasks/chat-template.ts';
+import type { Conversation } from '../tasks/chat-data.ts';
+import { assertEnoughTokens, epochPlan, validationBatches, type Batch } from './lm-data.ts';
+import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { splitExamples } from './epoch-order.ts';
+import { assistantTurns, retrievalBaseline } from './chat-baseline.ts';
+import type { TrainOutcome } from './train-lm.ts';
+
+export interface ChatOutcome extends TrainOutcome {
+  chat: ChatTokenizer;
+}
+
+/** Rendered conversations → ids and targets (non-assistant targets masked to PAD_ID). */
+export function encodeConversations(chat: ChatTokenizer, conversations: readonly Conversation[]): { ids: Int32Array; targets: Int32Array; counted: number } {
+  const ids: number[] = [];
+  const targets: number[] = [];
+  let counted = 0;
+  for (const c of conversations) {
+    const r = chat.renderForTraining(c.messages);
+    r.ids.forEach((id, i) => {
+      ids.push(id);
+      targets.push(r.weights[i] ? id : PAD_ID);
+      counted += r.weights[i]!;
+    });
+  }
+  return { ids: Int32Array.from(ids), targets: Int32Array.from(targets), counted };
+}
+
+const toTensors = (b: Batch) => ({ x: tf.tensor2d(b.x, [b.rows, b.seqLen], 'int32'), y: tf.tensor2d(b.y, [b.rows, b.seqLen], 'int32') });
+
+/** Mean cross-entropy over the counted (non-PAD) targets of the batches, or null when there are none. */
+export function maskedLoss(model: tf.LayersModel, batches: readonly Batch[]): number | null {
+  let total = 0;
+  let tokens = 0;
+  for (const b of batches) {
+    const n = b.y.reduce((k, id) => k + (id === PAD_ID ? 0 : 1), 0);
+    if (n === 0) continue;
+    const loss = tf.tidy(() => {
+      const { x, y } = toTensors(b);
+      return sequenceCrossEntropy(model.apply(x, { training: false }) as tf.Tensor, y, PAD_ID);
+    });
+    total += loss.dataSync()[0]! * n;
+    tokens += n;
+    loss.dispose();
+  }
+  return tokens > 0 ? total / tokens : null;
+}
+
+export async function trainChatModel(job: TrainJobData, conversations: readonly Conversation[], hooks: TrainHooks): Promise<ChatOutcome> {
+  const hp = job.hyperparameters;
+  const started = Date.now();
+  const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
+  const { train, val } = splitExamples(conversations, hp.validation_split, hp.seed);
+  const texts = train.flatMap((c) => c.messages.map((m) => m.content));
+  const base = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizer(job.tokenizer.type, texts, { maxVocab: job.tokenizer.max_vocab });
+  const chat = new ChatTokenizer(base);
+  const trainData = encodeConversations(chat, train);
+  const valData = encodeConversations(chat, val);
+  assertEnoughTokens(trainData.ids.length, hp.sequence_length);
+  const valBatches = validationBatches(valData.ids, hp.sequence_length, hp.batch_size, valData.targets);
+
+  const model = buildLanguageModel({
+    vocabSize: chat.vocabSize, architecture: job.architecture, layers: hp.layers, units: hp.units,
+    embeddingDim: hp.embedding_dim, dropout: hp.dropout, seed: hp.seed,
+  });
+  const optimizer = tf.train.adam(hp.learning_rate);
+  try {
+    const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.setWeights(w), optimizer, hooks) : FRESH_START;
+    if (!resumed) {
+      await hooks.log(`chat: ${train.length} training / ${val.length} held-out conversations; tokenizer ${base.type}: ${base.vocabSize} tokens + 4 role markers; ${trainData.ids.length} training ids (${trainData.counted} assistant targets)`);
+    }
+    const planFor = perEpoch((epoch) => epochPlan(trainData.ids, hp.sequence_length, hp.batch_size, hp.seed, epoch, trainData.targets));
+    const result = await runTrainingLoop(
+      {
+        epochs: hp.epochs,
+        stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(planFor(epoch).steps, hp.max_steps_per_epoch) : planFor(epoch).steps),
+        trainStep: async (epoch, step) => {
+          const b = planFor(epoch).batch(step);
+          const loss = tf.tidy(() => {
+            const { x, y } = toTensors(b);
+            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, PAD_ID), undefined, hp.clip_norm);
+          });
+          const value = (await loss.data())[0]!;
+          loss.dispose();
+          return { loss: value, tokens: b.rows * b.seqLen };
+        },
+        validate: () => maskedLoss(model, valBatches),
+        weights: () => model.getWeights(),
+        checkpointExtra: () => ({ tokenizer: base.toJSON() }),
+      },
+      optimizer,
+      hooks,
+      start,
+    );
+    const metrics = { ...lossMetrics(result, true), ...retrievalBaseline(chat, assistantTurns(train), assistantTurns(val)) };
+    return {
+      stopped: result.stopped, model, tokenizer: base, chat, metrics, epochsCompleted: result.epochsCompleted,
+      tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
+    };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    optimizer.dispose();
+  }
+}
