@@ -28,6 +28,7 @@ import { generateRoutes } from './http/generate.ts';
 import { seq2seqRoutes } from './http/seq2seq.ts';
 import { wsRoutes } from './stream/ws.ts';
 import { openaiRoutes } from './http/v1/routes.ts';
+import { sessionRoutes } from './http/sessions.ts';
 import { OPENAPI_INFO } from './schemas/openapi-info.ts';
 
 export interface AppServices {
@@ -158,9 +159,11 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   await app.register(seq2seqRoutes);
   await app.register(wsRoutes);
   await app.register(openaiRoutes, { prefix: '/v1' });
+  await app.register(sessionRoutes);
 
   app.addHook('onClose', async () => {
     await services.queue.close();
+    services.inference.sessions.clear();
     await services.cache.clear();
   });
   return app;

@@ -36,6 +36,9 @@ export const CONFIG_VARS = [
   { env: 'MAX_CONCURRENT_GENERATIONS', kind: 'int', default: '256', min: 1, description: 'Generations in flight across the server; over it requests get 429 overloaded.' },
   { env: 'RATE_LIMIT_PER_MINUTE', kind: 'int', default: '0', min: 0, description: 'Requests per minute per client IP (0 = no limit); over it 429 rate_limited with Retry-After. Health, readiness and metrics are exempt.' },
   { env: 'MAX_BATCH_SIZE', kind: 'int', default: '32', min: 1, max: 1024, description: 'Generations of one model advanced together in one batched step (continuous batching); more wait for a free row.' },
+  { env: 'MAX_SESSIONS', kind: 'int', default: '1000', min: 0, description: 'Chat sessions kept (LRU; 0 = sessions off: every turn re-reads its history).' },
+  { env: 'SESSION_TTL_S', kind: 'int', default: '1800', min: 1, description: 'A chat session unused this long is dropped with its kept model state.' },
+  { env: 'SESSION_MEMORY_MB', kind: 'int', default: '256', min: 1, description: 'Cap on the memory of all kept chat sessions (model state + conversation); least recently used go first.' },
   { env: 'MODEL_CACHE_SIZE', kind: 'int', default: '8', min: 1, description: 'Loaded model versions kept in memory (LRU).' },
   { env: 'WORKER_CONCURRENCY', kind: 'int', default: '1', min: 1, max: 64, description: 'Training jobs one worker process runs at once.' },
   { env: 'JOB_ATTEMPTS', kind: 'int', default: '3', min: 1, max: 20, description: 'Tries per training job (a crashed worker counts one; retries resume from the checkpoint).' },
@@ -64,6 +67,9 @@ export interface Config {
   rateLimitPerMinute: number;
   maxBatchSize: number;
   modelCacheSize: number;
+  maxSessions: number;
+  sessionTtlS: number;
+  sessionMemoryMb: number;
   workerConcurrency: number;
   jobAttempts: number;
   jobLockMs: number;

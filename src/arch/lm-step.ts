@@ -87,20 +87,21 @@ export class RecurrentLanguageModel {
   }
 
   /**
-   * The state after feeding each row of `rows` (equal lengths ≥ 1; a batch of B sequences) from the
-   * zero state, computed with the fused sequence ops: per layer, the input projection of all
+   * The state after feeding each row of `rows` (equal lengths ≥ 1; a batch of B sequences) from
+   * `from` ([B, H] rows, not disposed) or the zero state, computed with the fused sequence ops: per layer, the input projection of all
    * positions of all rows is ONE matmul and the recurrence runs inside one op — far fewer kernel
    * launches than a step per id. Long inputs go in chunks of `chunk` ids (the state carried across),
    * yielding to the event loop between chunks so a long prompt cannot stall other requests.
    * Same math as `advance` (equal to float rounding).
    */
-  async prefillRows(rows: readonly (readonly number[])[], chunk = 64): Promise<RecurrentState> {
+  async prefillRows(rows: readonly (readonly number[])[], chunk = 64, from?: RecurrentState): Promise<RecurrentState> {
     const len = rows[0]?.length ?? 0;
     if (len === 0 || rows.some((r) => r.length !== len)) throw new Error('prefillRows needs rows of one length ≥ 1');
+    if (from && from.h[0]!.shape[0] !== rows.length) throw new Error('prefillRows: `from` must have one row per input row');
     let state: RecurrentState | undefined;
     try {
       for (let start = 0; start < len; start += chunk) {
-        const next = this.runChunk(rows.map((r) => r.slice(start, start + chunk)), state);
+        const next = this.runChunk(rows.map((r) => r.slice(start, start + chunk)), state ?? from);
         if (state) disposeState(state);
         state = next;
         if (start + chunk < len) await yieldToEventLoop();

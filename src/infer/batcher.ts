@@ -7,26 +7,53 @@
  * token) go through the batched steps like generated ids. So a lone 64-character prompt costs one
  * fused pass plus one step before its first token, and a burst of arrivals shares one pass.
  */
-import { disposeState, type RecurrentLanguageModel, type RecurrentState } from '../arch/lm-step.ts';
+import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import { RowBatcher, type BatchMember } from './row-batcher.ts';
 import type { Sequence } from './sequence.ts';
 
-export class StepBatcher extends RowBatcher<BatchMember> {
+/**
+ * A chat turn may start from a kept state (`start`: one row, still owned by the caller, which must
+ * keep it alive until run() resolves) and ask for its final state back (`keepState`).
+ */
+export interface LmMember extends BatchMember {
+  start?: RecurrentState;
+}
+
+export class StepBatcher extends RowBatcher<LmMember> {
   constructor(private readonly lm: RecurrentLanguageModel, maxBatch: number) {
     super(maxBatch);
   }
 
   /** Runs `seq` (none of its prompt fed yet) to its end. Resolves when the sequence has finished. */
-  run(seq: Sequence): Promise<void> {
-    return this.enqueue({ seq });
+  run(seq: Sequence, opts: { start?: RecurrentState; keepState?: (state: RecurrentState) => void } = {}): Promise<void> {
+    return this.enqueue({ seq, ...opts });
   }
 
-  protected async joinState(joiners: readonly BatchMember[]): Promise<RecurrentState> {
+  /**
+   * The joiners' rows: each starts from its kept state or zeros; their common prompt prefix (all but
+   * at least one id each) is then run together in one fused pass from those rows.
+   */
+  protected async joinState(joiners: readonly LmMember[]): Promise<RecurrentState> {
     const shared = Math.min(...joiners.map((j) => j.seq.inputIds.length - 1));
-    if (shared < 2) return this.lm.initialState(joiners.length);
-    const state = await this.lm.prefillRows(joiners.map((j) => j.seq.inputIds.slice(0, shared)));
-    joiners.forEach((j) => j.seq.skipPrompt(shared));
-    return state;
+    const starts = joiners.some((j) => j.start) ? this.startRows(joiners) : undefined;
+    if (shared < 2) return starts ?? this.lm.initialState(joiners.length);
+    try {
+      const state = await this.lm.prefillRows(joiners.map((j) => j.seq.inputIds.slice(0, shared)), undefined, starts);
+      joiners.forEach((j) => j.seq.skipPrompt(shared));
+      return state;
+    } finally {
+      if (starts) disposeState(starts);
+    }
+  }
+
+  /** [joiners.length, H] rows: each joiner's kept state, or zeros. */
+  private startRows(joiners: readonly LmMember[]): RecurrentState {
+    const zero = joiners.some((j) => !j.start) ? this.lm.initialState(1) : undefined;
+    try {
+      return RecurrentLanguageModel.concatRows(joiners.map((j) => j.start ?? zero!));
+    } finally {
+      if (zero) disposeState(zero);
+    }
   }
 
   protected async step(ids: Int32Array, state: RecurrentState) {

@@ -21,6 +21,7 @@ import { loadLayersModel } from '../store/layers-io.ts';
 import { parseModelRef } from '../store/model-ref.ts';
 import type { ModelStore } from '../store/registry.ts';
 import { loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
+import { ChatTokenizer, parseChatTemplateSpec } from '../tasks/chat-template.ts';
 
 interface LoadedBase {
   /** `name@version`. */
@@ -37,7 +38,11 @@ export interface LanguageModelEntry extends LoadedBase {
   lm: RecurrentLanguageModel;
   /** Continuous batching: all running generations of this model step together. */
   batcher: StepBatcher;
+  /** Chat models (manifest task `chat`): the tokenizer with the template's role markers (also `tokenizer`). */
+  chat?: ChatTokenizer;
 }
+
+export type ChatModelEntry = LanguageModelEntry & { chat: ChatTokenizer };
 
 export interface Seq2SeqEntry extends LoadedBase {
   kind: 'seq2seq';
@@ -56,7 +61,7 @@ export interface ClassifierEntry extends LoadedBase {
 
 export type LoadedModel = LanguageModelEntry | Seq2SeqEntry | ClassifierEntry;
 /** What a task's endpoint gets: generate → language model, classify → classifier, others → Seq2Seq. */
-export type EntryFor<T extends ModelTask> = T extends 'generate' ? LanguageModelEntry : T extends 'classify' ? ClassifierEntry : Seq2SeqEntry;
+export type EntryFor<T extends ModelTask> = T extends 'generate' ? LanguageModelEntry : T extends 'chat' ? ChatModelEntry : T extends 'classify' ? ClassifierEntry : Seq2SeqEntry;
 
 function disposeLoaded(m: LoadedModel): void {
   if (m.kind === 'generate') m.lm.dispose();
@@ -64,7 +69,7 @@ function disposeLoaded(m: LoadedModel): void {
   else m.classifier.dispose();
 }
 
-const ENDPOINT: Record<ModelTask, string> = { generate: '/generate', summarize: '/summarize', translate: '/translate', qa: '/qa', classify: '/classify' };
+const ENDPOINT: Record<ModelTask, string> = { generate: '/generate', summarize: '/summarize', translate: '/translate', qa: '/qa', classify: '/classify', chat: 'chat (the /ws chat frame, /v1/chat/completions)' };
 
 function mismatch(ref: string, has: ModelTask, wanted: ModelTask, field: string): ServiceError {
   return new ServiceError('model_task_mismatch', `${field}: ${ref} is a ${has} model (serve it with ${ENDPOINT[has]}); ${ENDPOINT[wanted]} needs a ${wanted} model`, { param: field });
@@ -178,7 +183,7 @@ export class ModelCache {
       }
       return { ...base, kind: 'classify', classifier, labels: labels as string[] };
     }
-    if (task !== 'generate') {
+    if (task !== 'generate' && task !== 'chat') {
       const targetJson = await readFileIfExists(safeJoin(resolved.dir, TARGET_TOKENIZER_FILE));
       const targetTokenizer = targetJson === undefined ? tokenizer : loadTokenizer(JSON.parse(targetJson));
       const s2s = await loadWeightSet(resolved.dir, 'seq2seq', (spec: Seq2SeqSpec) => new Seq2SeqModel(spec, 0));
@@ -186,8 +191,14 @@ export class ModelCache {
     }
     const layers = await loadLayersModel(resolved.dir);
     try {
+      const chat = task === 'chat' ? new ChatTokenizer(tokenizer) : undefined;
+      if (chat) parseChatTemplateSpec(resolved.manifest.chat_template, tokenizer.vocabSize);
       const lm = new RecurrentLanguageModel(layers, resolved.manifest.architecture);
-      return { ...base, kind: 'generate', lm, batcher: new StepBatcher(lm, this.maxBatch) };
+      if (lm.vocabSize !== (chat ?? tokenizer).vocabSize) {
+        lm.dispose();
+        throw new Error(`${base.ref}: the model has ${lm.vocabSize} outputs but its tokenizer ${(chat ?? tokenizer).vocabSize} ids`);
+      }
+      return { ...base, ...(chat ? { tokenizer: chat, chat } : {}), kind: 'generate', lm, batcher: new StepBatcher(lm, this.maxBatch) };
     } finally {
       layers.dispose();
     }

@@ -17,6 +17,11 @@ import type { Sequence } from './sequence.ts';
 
 export interface BatchMember {
   seq: Sequence;
+  /**
+   * Receives the member's own row of the state when it leaves (the state after every id it fed:
+   * `seq.fedIds`); the receiver owns and must dispose it. Used by chat sessions.
+   */
+  keepState?: (state: RecurrentState) => void;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -79,6 +84,9 @@ export abstract class RowBatcher<M extends BatchMember> {
     if (keep.length === this.active.length) return;
     const leaving = this.active.filter((_, r) => !keep.includes(r));
     const old = this.state!;
+    this.active.forEach((m, r) => {
+      if (m.keepState && !keep.includes(r)) m.keepState(RecurrentLanguageModel.selectRows(old, [r]));
+    });
     this.state = keep.length > 0 ? RecurrentLanguageModel.selectRows(old, keep) : undefined;
     disposeState(old);
     this.active = keep.map((r) => this.active[r]!);

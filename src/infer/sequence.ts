@@ -31,6 +31,8 @@ export interface GenerationResult {
     seed: number;
     elapsed_ms: number;
     model: string;
+    /** Chat turns with a session: prompt tokens served from the kept state. */
+    cached_tokens?: number;
   };
 }
 
@@ -39,9 +41,26 @@ export interface GenerateOptions {
   onToken?: (event: TokenEvent) => void;
 }
 
+/**
+ * A prompt given as ids (chat turns, infer/chat.ts): `ids` are what this request feeds (for a turn
+ * continuing a kept session state, only the new tokens); `context` is the whole conversation's ids
+ * (what repetition penalties see, and `input_tokens`); `endIds` end the reply like <eos> does
+ * (the chat markers).
+ */
+export interface PromptIds {
+  ids: number[];
+  context: number[];
+  endIds: readonly number[];
+}
+
 export class Sequence {
-  /** `<bos>` + the prompt's ids: what prefill runs. */
+  /** `<bos>` + the prompt's ids (or the given ids): what prefill runs. */
   readonly inputIds: number[];
+  /** Every id fed so far, in order (the ids the row's recurrent state covers). */
+  readonly fedIds: number[] = [];
+  /** Prompt tokens the request accounts for (the whole conversation for a chat turn). */
+  private readonly promptTokens: number;
+  private readonly endIds: ReadonlySet<number>;
   /** The last sampled id (the next input once the prompt is consumed). */
   private lastId: number;
   /** Prompt ids fed so far: the prompt is fed one id per batched step, like generated ids. */
@@ -58,13 +77,22 @@ export class Sequence {
   constructor(
     private readonly tokenizer: Tokenizer,
     private readonly modelRef: string,
-    prompt: string,
+    prompt: string | PromptIds,
     private readonly params: SamplingParams,
     private readonly opts: GenerateOptions = {},
   ) {
-    this.inputIds = [BOS_ID, ...tokenizer.encode(prompt)];
+    if (typeof prompt === 'string') {
+      this.inputIds = [BOS_ID, ...tokenizer.encode(prompt)];
+      this.history = this.inputIds.slice(1);
+      this.endIds = new Set([EOS_ID]);
+    } else {
+      if (prompt.ids.length === 0) throw new Error('a prompt needs at least one id');
+      this.inputIds = [...prompt.ids];
+      this.history = prompt.context.filter((id) => id !== BOS_ID);
+      this.endIds = new Set([EOS_ID, ...prompt.endIds]);
+    }
+    this.promptTokens = typeof prompt === 'string' ? this.inputIds.length : prompt.context.length;
     this.lastId = this.inputIds[this.inputIds.length - 1]!;
-    this.history = this.inputIds.slice(1);
     this.sampler = createSampler(params, { bannedIds: [PAD_ID, BOS_ID, UNK_ID] });
     this.streamer = new TextStreamer(params.stop);
     if (params.max_new_tokens < 1) this.finish = 'length';
@@ -85,11 +113,14 @@ export class Sequence {
    */
   skipPrompt(n: number): void {
     this.fed = Math.max(0, Math.min(n, this.inputIds.length - 1));
+    this.fedIds.push(...this.inputIds.slice(0, this.fed));
   }
 
   /** The id to feed at the next step: the next prompt id, else the last sampled one. */
   takeInput(): number {
-    return this.fed < this.inputIds.length ? this.inputIds[this.fed++]! : this.lastId;
+    const id = this.fed < this.inputIds.length ? this.inputIds[this.fed++]! : this.lastId;
+    this.fedIds.push(id);
+    return id;
   }
 
   /** Consumes the logits [V] after the last fed id; true when the sequence wants another step. */
@@ -99,7 +130,7 @@ export class Sequence {
     if (this.prefilling) return true; // mid-prompt: these logits are not a prediction we sample
     if (!row) throw new Error('a sequence past its prompt needs logits');
     const { id, logprob, top } = this.sampler.next(row, this.history);
-    if (id === EOS_ID) return this.end('eos');
+    if (this.endIds.has(id)) return this.end('eos');
     this.generated++;
     this.history.push(id);
     const chunk = this.streamer.push(this.tokenizer.tokenPiece(id));
@@ -123,7 +154,7 @@ export class Sequence {
       details: {
         finish_reason: this.finish ?? 'cancelled',
         generated_tokens: this.generated,
-        input_tokens: this.inputIds.length,
+        input_tokens: this.promptTokens,
         seed: this.params.seed,
         elapsed_ms: Math.round((performance.now() - this.started) * 100) / 100,
         model: this.modelRef,

@@ -15,6 +15,10 @@ import type { EntryFor, ModelCache } from './model-cache.ts';
 import { checkPrompt, resolveParams, resolveSeq2SeqParams, type ParamLimits, type Seq2SeqParameterInput } from './params.ts';
 import { runSeq2Seq, type Seq2SeqResult, type Seq2SeqSource } from './seq2seq-generate.ts';
 import { targetLimit } from '../store/manifest.ts';
+import type { ChatMessage } from '../schemas/chat.ts';
+import { chatTurn } from './chat.ts';
+import { SessionStore, type KeptState } from './sessions.ts';
+import { parseModelRef } from '../store/model-ref.ts';
 
 export interface GenerateInput {
   model: string;
@@ -29,16 +33,36 @@ export interface Seq2SeqInput extends Seq2SeqSource {
   parameters?: Seq2SeqParameterInput;
 }
 
-type RunOptions = GenerateOptions & { onStart?: () => void };
+/**
+ * A chat turn: `messages` is the whole conversation so far, ending with a user message; or, with a
+ * `session`, `message` alone (the next user message; the session supplies the history).
+ */
+export interface ChatInput {
+  model: string;
+  messages?: ChatMessage[];
+  message?: string;
+  session?: string;
+  parameters?: GenerationParameters;
+}
+
+export type RunOptions = GenerateOptions & { onStart?: () => void };
 
 export class InferenceService {
   private inflight = 0;
+  /** Chat sessions (kept conversation + model state between turns). */
+  readonly sessions: SessionStore;
 
   constructor(
     private readonly cache: ModelCache,
-    private readonly limits: ParamLimits & { maxConcurrentGenerations: number },
+    private readonly limits: ParamLimits & { maxConcurrentGenerations: number; maxSessions?: number; sessionTtlS?: number; sessionMemoryMb?: number },
     private readonly observer?: { observeGeneration(result: GenerationResult, firstTokenMs: number | null): void },
-  ) {}
+  ) {
+    this.sessions = new SessionStore({
+      maxSessions: limits.maxSessions ?? 1000,
+      ttlMs: (limits.sessionTtlS ?? 1800) * 1000,
+      maxBytes: (limits.sessionMemoryMb ?? 256) * 1024 * 1024,
+    });
+  }
 
   get inFlight(): number {
     return this.inflight;
@@ -89,6 +113,62 @@ export class InferenceService {
     return this.admit(input.model, 'generate', (model) => this.observed(opts, (o) => generateText(model, input.prompt, params, o)));
   }
 
+  /**
+   * One chat turn (see ChatInput). With `session`, the server reuses the state kept at the end of
+   * the session's last turn when it covers a prefix of this conversation (same model version), so
+   * only the new tokens run; else it re-reads the history. A `message`-only turn on a session the
+   * server does not have (expired, evicted, restarted) is refused with session_expired.
+   */
+  async chat(input: ChatInput, opts: RunOptions = {}): Promise<GenerationResult> {
+    const params = resolveParams(input.parameters, this.limits);
+    if (input.messages !== undefined && input.message !== undefined) {
+      throw new ServiceError('invalid_parameter', 'message: send either `messages` (the whole conversation) or `message` (with `session`: the next user message), not both', { param: 'message' });
+    }
+    if (input.messages === undefined && input.message === undefined) {
+      throw new ServiceError('invalid_parameter', 'messages is required (the conversation so far, ending with a user message)', { param: 'messages' });
+    }
+    if (input.message !== undefined && input.session === undefined) {
+      throw new ServiceError('invalid_parameter', 'message: a single `message` needs a `session` (which holds the history); without one send `messages`', { param: 'message' });
+    }
+    if (input.messages) checkMessages(input.messages, this.limits.maxPromptChars);
+    else checkPrompt(input.message!, this.limits, 'message');
+    const sessionId = input.session !== undefined && this.sessions.enabled ? input.session : undefined;
+    const name = parseModelRef(input.model, 'model').name;
+    return this.admit(input.model, 'chat', async (model) => {
+      const held = sessionId === undefined ? undefined : this.sessions.checkout(sessionId, name);
+      let messages = input.messages;
+      if (messages === undefined) {
+        if (!held) {
+          throw new ServiceError('session_expired', `session: "${input.session}" is not kept by the server (expired after SESSION_TTL_S, evicted, or never created); send the whole conversation in \`messages\` to rebuild it`, { param: 'session' });
+        }
+        messages = [...held.messages, { role: 'user', content: input.message! }];
+        try {
+          checkMessages(messages, this.limits.maxPromptChars);
+        } catch (err) {
+          this.sessions.release(sessionId!);
+          held.kept && disposeKept(held.kept);
+          throw err;
+        }
+      }
+      let next: KeptState | undefined;
+      try {
+        const result = await this.observed(opts, (o) =>
+          chatTurn(model, messages, params, o, sessionId === undefined ? {} : { kept: held?.kept, onKeep: (k) => (next = k) }),
+        );
+        if (sessionId !== undefined) {
+          this.sessions.commit(sessionId, name, model.ref, [...messages, { role: 'assistant', content: result.text }], next, held !== undefined);
+          next = undefined;
+        }
+        const { cachedTokens, ...rest } = result;
+        return { ...rest, details: { ...rest.details, ...(sessionId === undefined ? {} : { cached_tokens: cachedTokens }) } };
+      } finally {
+        if (next) disposeKept(next);
+        if (held?.kept) disposeKept(held.kept);
+        if (sessionId !== undefined) this.sessions.release(sessionId);
+      }
+    });
+  }
+
   /** summarize / translate / qa: encode once, then greedy, sampled or beam decoding. */
   async seq2seq(task: Seq2SeqTask, input: Seq2SeqInput, opts: RunOptions = {}): Promise<Seq2SeqResult> {
     checkPrompt(input.source, this.limits, task === 'qa' ? 'question' : 'text');
@@ -110,4 +190,25 @@ export class InferenceService {
     const { task } = await this.cache.peekTask(ref);
     return this.admit(ref, task, (model) => evaluateModel(model, rows, columns, maxExamples));
   }
+}
+
+function disposeKept(k: KeptState): void {
+  for (const t of [...k.state.h, ...k.state.c]) t.dispose();
+}
+
+/** A conversation a reply can follow: non-empty, known roles, ending with a user message, within MAX_PROMPT_CHARS. */
+export function checkMessages(messages: readonly ChatMessage[], maxChars: number): void {
+  if (messages.length === 0) throw new ServiceError('invalid_parameter', 'messages must not be empty: send the conversation so far, ending with a user message', { param: 'messages' });
+  messages.forEach((m, i) => {
+    if (!['system', 'developer', 'user', 'assistant'].includes(m.role)) {
+      throw new ServiceError('invalid_parameter', `messages[${i}].role must be one of system, developer, user, assistant; got ${JSON.stringify(m.role)}`, { param: `messages[${i}].role` });
+    }
+    if (typeof m.content !== 'string') throw new ServiceError('invalid_parameter', `messages[${i}].content must be a string`, { param: `messages[${i}].content` });
+  });
+  const last = messages.length - 1;
+  if (messages[last]!.role !== 'user') {
+    throw new ServiceError('invalid_parameter', `messages[${last}].role must be "user": the reply follows the last user message; got ${JSON.stringify(messages[last]!.role)}`, { param: `messages[${last}].role` });
+  }
+  const chars = messages.reduce((n, m) => n + m.content.length, 0);
+  if (chars > maxChars) throw new ServiceError('invalid_parameter', `messages: the conversation has ${chars} characters; the limit is ${maxChars} (MAX_PROMPT_CHARS)`, { param: 'messages' });
 }

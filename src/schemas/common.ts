@@ -69,6 +69,7 @@ export const GenerationDetails = Type.Object(
     seed: Type.Integer(),
     elapsed_ms: Type.Number(),
     model: Type.String({ description: 'The resolved `name@version` that served the request.' }),
+    cached_tokens: Type.Optional(Type.Integer({ description: 'Chat turns with a session: prompt tokens served from the state kept at the end of the last turn (not run again).' })),
   },
   { $id: 'GenerationDetails' },
 );

@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ErrorResponse, GenerationDetails, Seq2SeqDetails } from './common.ts';
 import { GenerateInputFields } from './generate.ts';
+import { ChatInputFields } from './chat.ts';
 import { QaInputFields, SummarizeInputFields, TranslateInputFields } from './seq2seq.ts';
 
 const RequestId = Type.String({ minLength: 1, maxLength: 128, description: 'Client-chosen request id, unique among the socket\'s open requests.' });
@@ -17,6 +18,10 @@ export const WsGenerateFrame = Type.Object(
 export const WsSummarizeFrame = Type.Object({ type: Type.Literal('summarize'), id: RequestId, ...SummarizeInputFields }, { additionalProperties: false, $id: 'WsSummarizeFrame' });
 export const WsTranslateFrame = Type.Object({ type: Type.Literal('translate'), id: RequestId, ...TranslateInputFields }, { additionalProperties: false, $id: 'WsTranslateFrame' });
 export const WsQaFrame = Type.Object({ type: Type.Literal('qa'), id: RequestId, ...QaInputFields }, { additionalProperties: false, $id: 'WsQaFrame' });
+export const WsChatFrame = Type.Object(
+  { type: Type.Literal('chat'), id: RequestId, ...ChatInputFields },
+  { additionalProperties: false, $id: 'WsChatFrame', description: 'One chat turn: `messages` (the conversation so far, ending with a user message) or, with `session`, `message` (the next user message). Answered with token frames and a done frame, like generate.' },
+);
 export const WsCancelFrame = Type.Object({ type: Type.Literal('cancel'), id: RequestId }, { additionalProperties: false, $id: 'WsCancelFrame' });
 export const WsSubscribeFrame = Type.Object(
   { type: Type.Literal('subscribe'), job_id: Type.String({ pattern: '^[0-9]{1,18}$' }) },
@@ -24,13 +29,14 @@ export const WsSubscribeFrame = Type.Object(
 );
 /** Frame schemas by `type`; a frame is dispatched on `type` first, then validated with its schema. */
 export const WS_CLIENT_FRAMES = {
-  generate: WsGenerateFrame, summarize: WsSummarizeFrame, translate: WsTranslateFrame, qa: WsQaFrame, cancel: WsCancelFrame, subscribe: WsSubscribeFrame,
+  generate: WsGenerateFrame, summarize: WsSummarizeFrame, translate: WsTranslateFrame, qa: WsQaFrame, cancel: WsCancelFrame, subscribe: WsSubscribeFrame, chat: WsChatFrame,
 } as const;
 export type WsGenerateFrame = Static<typeof WsGenerateFrame>;
 export type WsSummarizeFrame = Static<typeof WsSummarizeFrame>;
 export type WsTranslateFrame = Static<typeof WsTranslateFrame>;
 export type WsQaFrame = Static<typeof WsQaFrame>;
 export type WsCancelFrame = Static<typeof WsCancelFrame>;
+export type WsChatFrame = Static<typeof WsChatFrame>;
 export type WsSubscribeFrame = Static<typeof WsSubscribeFrame>;
 
 export const WsTokenFrame = Type.Object(

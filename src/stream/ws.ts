@@ -1,6 +1,6 @@
 /**
  * GET /ws: one socket, many requests (see DESIGN.md "WebSocket protocol").
- * Client frames: generate, summarize, translate, qa, cancel, subscribe — each validated with the same TypeBox validator as
+ * Client frames: generate, chat, summarize, translate, qa, cancel, subscribe — each validated with the same TypeBox validator as
  * HTTP bodies. Server frames: token, done, progress, error. Every problem is answered with an
  * `error` frame (with the request id when there is one) and the socket stays open; closing the
  * socket cancels every generation it started and drops its subscriptions.
@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ServiceError, isServiceError } from '../errors.ts';
 import { validate } from '../schemas/validate.ts';
-import { WS_CLIENT_FRAMES, type WsCancelFrame, type WsGenerateFrame, type WsQaFrame, type WsSubscribeFrame, type WsSummarizeFrame, type WsTranslateFrame } from '../schemas/ws.ts';
+import { WS_CLIENT_FRAMES, type WsCancelFrame, type WsChatFrame, type WsGenerateFrame, type WsQaFrame, type WsSubscribeFrame, type WsSummarizeFrame, type WsTranslateFrame } from '../schemas/ws.ts';
 import type { GenerateOptions } from '../infer/generate.ts';
 import { followJob } from './job-follow.ts';
 
@@ -97,6 +97,10 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
         if (type === 'generate') {
           const f = validate<WsGenerateFrame>(schema, frame, 'frame');
           start(f, (o) => inference.generate(f, o));
+        } else if (type === 'chat') {
+          const f = validate<WsChatFrame>(schema, frame, 'frame');
+          const { type: _t, id: _i, ...input } = f;
+          start(f, (o) => inference.chat(input, o));
         } else if (type === 'summarize' || type === 'translate') {
           const f = validate<WsSummarizeFrame | WsTranslateFrame>(schema, frame, 'frame');
           start(f, (o) => inference.seq2seq(type, { model: f.model, source: f.text, parameters: f.parameters }, o));

@@ -16,6 +16,9 @@ import { ModelStore } from '../../src/store/registry.ts';
 import { publishLanguageModel } from '../../src/train/publish.ts';
 import { normalizeTrainRequest } from '../../src/train/request.ts';
 import { trainLanguageModel } from '../../src/train/train-lm.ts';
+import { publishChatModel } from '../../src/train/publish.ts';
+import { trainChatModel } from '../../src/train/train-chat.ts';
+import { chatConversations } from '../../src/tasks/chat-data.ts';
 
 type Tap = Pick<Test, 'testdir' | 'teardown'>;
 
@@ -63,6 +66,42 @@ export async function publishTinyModel(config: Config, name = 'tiny', extra: { e
   });
   const outcome = await trainLanguageModel(job, [TINY_TEXT], { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
   const { version } = await publishLanguageModel(new ModelStore(config.modelsDir), job, outcome, { dataset: { sha256: 'test', bytes: TINY_TEXT.length }, backend: 'test' });
+  outcome.model.dispose();
+  return version;
+}
+
+/** A tiny chat corpus: greetings and a few fixed exchanges, in two-turn conversations. */
+export const TINY_CHAT_ROWS: Record<string, string>[] = Array.from({ length: 60 }, (_, i) => {
+  const pairs = [
+    ['hi', 'hello there.'],
+    ['how are you?', 'i am fine.'],
+    ['what is your name?', 'my name is bot.'],
+    ['bye', 'goodbye!'],
+  ];
+  const a = pairs[i % 4]!;
+  const b = pairs[(i + 1) % 4]!;
+  return {
+    messages: JSON.stringify([
+      { role: 'system', content: 'be brief.' },
+      { role: 'user', content: a[0] },
+      { role: 'assistant', content: a[1] },
+      { role: 'user', content: b[0] },
+      { role: 'assistant', content: b[1] },
+    ]),
+  };
+});
+
+/** Trains a tiny char chat model in-process (a few seconds) and publishes it as `name`. */
+export async function publishTinyChatModel(config: Config, name = 'tinychat', extra: { epochs?: number; architecture?: 'lstm' | 'gru' } = {}): Promise<number> {
+  const job = normalizeTrainRequest({
+    name,
+    task: 'chat',
+    architecture: extra.architecture ?? 'lstm',
+    dataset: { rows: TINY_CHAT_ROWS },
+    hyperparameters: { units: 32, embedding_dim: 8, epochs: extra.epochs ?? 8, sequence_length: 32, batch_size: 16, learning_rate: 0.02, seed: 7 },
+  });
+  const outcome = await trainChatModel(job, chatConversations(TINY_CHAT_ROWS), { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
+  const { version } = await publishChatModel(new ModelStore(config.modelsDir), job, outcome, { dataset: { sha256: 'test', bytes: 1 }, backend: 'test' });
   outcome.model.dispose();
   return version;
 }
