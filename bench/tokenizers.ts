@@ -6,18 +6,49 @@
  * on ~5 MB (the whole King James Bible plus both real data sets).
  *
  *   npm run data:real          # writes $REAL_DATA (default /work/real-data) from Debian packages
- *   node --import tsx bench/tokenizers.ts [--quick]
+ *   node --import tsx bench/tokenizers.ts [--quick] [--zh-man DIR]
+ *
+ * --zh-man DIR adds Chinese text: the paragraphs with ≥ 10 CJK characters of the Simplified Chinese
+ * manual pages of Debian's manpages-zh (GFDL-1.2+), e.g.
+ *   apt-get download manpages-zh && dpkg-deb -x manpages-zh_*.deb /tmp/zh   # DIR = /tmp/zh/usr/share/man/zh_CN
  *
  * Needs the JSONL files of `npm run data:real` and, for the KJV rows and the 5 MB fit, the `bible`
  * command (apt-get install bible-kjv). Not a test: figures vary with the machine's load.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fitTokenizer, UNK_ID, type Tokenizer, type TokenizerType } from '../src/tokenize/index.ts';
 
 const DIR = process.env.REAL_DATA ?? '/work/real-data';
 const quick = process.argv.includes('--quick');
+const zhDir = process.argv.includes('--zh-man') ? process.argv[process.argv.indexOf('--zh-man') + 1] : undefined;
+
+/** Paragraphs of troff man pages with ≥ 10 CJK characters (macro lines dropped, font escapes removed). */
+function zhManParagraphs(dir: string): string[] {
+  const out: string[] = [];
+  for (const section of readdirSync(dir).filter((d) => d.startsWith('man')).sort()) {
+    for (const file of readdirSync(path.join(dir, section)).filter((f) => f.endsWith('.gz')).sort()) {
+      const text = new TextDecoder('utf-8').decode(gunzipSync(readFileSync(path.join(dir, section, file))));
+      let cur: string[] = [];
+      const flush = (): void => {
+        const p = cur.join(' ');
+        if ((p.match(/[\u4e00-\u9fff]/g) ?? []).length >= 10) out.push(p);
+        cur = [];
+      };
+      for (const line of text.split('\n')) {
+        if (line.startsWith('.') || line.startsWith("'")) flush();
+        else {
+          const clean = line.replace(/\\f[BIRP]|\\\(..|\\[-e&]|\\s[-+]?\d/g, '').trim();
+          if (clean) cur.push(clean);
+        }
+      }
+      flush();
+    }
+  }
+  return out;
+}
 
 interface Corpus {
   name: string;
@@ -90,6 +121,7 @@ for (const [file, column, name] of [
   if (existsSync(path.join(DIR, file))) corpora.push(split(name, jsonl(file, column)));
   else console.error(`skipping ${file}: not in ${DIR} (npm run data:real)`);
 }
+if (zhDir) corpora.push(split('manpages-zh Chinese paragraphs', zhManParagraphs(zhDir)));
 const genesis = kjv(['Gen1:1-Gen50:26', 'Exod1:1-Exod40:38']);
 if (genesis) corpora.push(split('KJV Genesis+Exodus (verses)', genesis));
 
