@@ -15,8 +15,8 @@ export interface TrainJobData {
   columns: Partial<Record<'text' | 'source' | 'target' | 'question' | 'context' | 'answer' | 'label' | 'group' | 'messages' | 'prompt' | 'response', string>>;
   /** Translation: the languages (BCP 47) recorded in the manifest; the target's picks BLEU's tokens. */
   languages: { source: string; target: string } | null;
-  /** `max_vocab`: the vocabulary cap of any type (request field max_vocab for char/word, vocab_size for bpe). */
-  tokenizer: { type: 'char' | 'word' | 'bpe'; max_vocab: number };
+  /** char/word: a vocabulary cap; bpe: the vocabulary size to learn (both count the specials). */
+  tokenizer: { type: 'char' | 'word'; max_vocab: number } | { type: 'bpe'; vocab_size: number };
   hyperparameters: {
     layers: number;
     units: number;

@@ -29,7 +29,8 @@ export interface ManifestInput {
   architecture: ModelArchitecture;
   hyperparameters: Record<string, unknown>;
   /** Seq2Seq: `shared` vocabulary, else the target side's size in `target_vocab_size`. */
-  tokenizer: { type: string; vocab_size: number; max_vocab?: number; shared?: boolean; target_vocab_size?: number };
+  /** vocab_size: ids in the saved vocabulary; max_vocab (char/word) or vocab_size_requested (bpe): what the request asked for. */
+  tokenizer: { type: string; vocab_size: number; max_vocab?: number; vocab_size_requested?: number; shared?: boolean; target_vocab_size?: number };
   /** Held-out metrics, e.g. { perplexity, val_loss }. */
   metrics: Record<string, number>;
   dataset: { sha256: string; id?: string; bytes: number; source?: string; license?: string };

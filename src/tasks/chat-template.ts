@@ -94,11 +94,10 @@ export class ChatTokenizer implements Tokenizer {
     return this.base.tokenText(id);
   }
 
-  /** Delegates to the base's byte-aware piece when it has one (BPE). */
+  /** The base's piece (a BPE byte token streams as its byte); a marker is no bytes, as in decode. */
   tokenPiece(id: number): string | Uint8Array {
-    if (this.isMarker(id)) return '';
-    const b = this.base as Tokenizer & { tokenPiece?: (id: number) => string | Uint8Array };
-    return b.tokenPiece ? b.tokenPiece(id) : b.tokenText(id);
+    if (this.isMarker(id)) return new Uint8Array(0);
+    return this.base.tokenPiece(id);
   }
 
   /** The file is the base tokenizer's: markers live in the manifest's chat_template. */

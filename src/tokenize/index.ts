@@ -59,6 +59,14 @@ export function fitTokenizer(type: TokenizerType, texts: Iterable<string>, opts:
 }
 
 /**
+ * Fits the tokenizer a training job asks for (`{type, max_vocab}` for char/word, `{type: 'bpe',
+ * vocab_size}`); see fitTokenizer.
+ */
+export function fitTokenizerFor(spec: { type: TokenizerType; max_vocab?: number; vocab_size?: number }, texts: Iterable<string>): Tokenizer {
+  return fitTokenizer(spec.type, texts, { maxVocab: (spec.type === 'bpe' ? spec.vocab_size : spec.max_vocab) ?? Number.NaN });
+}
+
+/**
  * Rebuilds a tokenizer from a parsed `tokenizer.json` (the value of Tokenizer.toJSON()).
  * Validates everything; throws a plain Error naming the problem for a malformed file (a corrupt
  * model on disk is a server fault, not a client one).

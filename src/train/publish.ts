@@ -62,7 +62,7 @@ export async function publishLanguageModel(store: ModelStore, job: TrainJobData,
     },
     {
       ...manifestBase(job, outcome, info),
-      tokenizer: { type: outcome.tokenizer.type, vocab_size: outcome.tokenizer.vocabSize, max_vocab: job.tokenizer.max_vocab },
+      tokenizer: { type: outcome.tokenizer.type, vocab_size: outcome.tokenizer.vocabSize, ...requestedSize(job) },
       ...info.extra,
     },
   );
@@ -84,7 +84,7 @@ export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outco
     {
       ...manifestBase(job, outcome, info),
       tokenizer: {
-        type: outcome.sourceTokenizer.type, vocab_size: outcome.sourceTokenizer.vocabSize, max_vocab: job.tokenizer.max_vocab, shared,
+        type: outcome.sourceTokenizer.type, vocab_size: outcome.sourceTokenizer.vocabSize, ...requestedSize(job), shared,
         ...(shared ? {} : { target_vocab_size: outcome.targetTokenizer.vocabSize }),
       },
       attention: 'luong-general',
@@ -106,7 +106,7 @@ export async function publishClassifier(store: ModelStore, job: TrainJobData, ou
     },
     {
       ...manifestBase(job, outcome, info),
-      tokenizer: { type: outcome.tokenizer.type, vocab_size: outcome.tokenizer.vocabSize, max_vocab: job.tokenizer.max_vocab },
+      tokenizer: { type: outcome.tokenizer.type, vocab_size: outcome.tokenizer.vocabSize, ...requestedSize(job) },
       labels: outcome.labels,
       ...info.extra,
     },
@@ -119,4 +119,9 @@ export async function publishClassifier(store: ModelStore, job: TrainJobData, ou
  */
 export async function publishChatModel(store: ModelStore, job: TrainJobData, outcome: ChatOutcome, info: PublishInfo) {
   return publishLanguageModel(store, job, outcome, { ...info, extra: { chat_template: chatTemplateSpec(outcome.tokenizer.vocabSize), ...info.extra } });
+}
+
+/** The size the request asked for, as the manifest records it: `max_vocab` (char/word) or `vocab_size_requested` (bpe). */
+function requestedSize(job: TrainJobData): { max_vocab: number } | { vocab_size_requested: number } {
+  return job.tokenizer.type === 'bpe' ? { vocab_size_requested: job.tokenizer.vocab_size } : { max_vocab: job.tokenizer.max_vocab };
 }

@@ -5,7 +5,7 @@
 import { ServiceError } from '../errors.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { DEFAULT_BPE_VOCAB, HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
-import { fitTokenizer } from '../tokenize/index.ts';
+import { fitTokenizerFor } from '../tokenize/index.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
 import { assertEnoughTokens, splitTrainVal } from './lm-data.ts';
 import type { Config } from '../config.ts';
@@ -58,7 +58,7 @@ function normalizeTokenizer(spec: TrainRequest['tokenizer']): TrainJobData['toke
     if (spec?.max_vocab !== undefined) {
       throw new ServiceError('invalid_parameter', 'tokenizer.max_vocab applies to types char and word; a bpe tokenizer takes tokenizer.vocab_size', { param: 'tokenizer.max_vocab' });
     }
-    return { type, max_vocab: spec?.vocab_size ?? DEFAULT_BPE_VOCAB };
+    return { type, vocab_size: spec?.vocab_size ?? DEFAULT_BPE_VOCAB };
   }
   if (spec?.vocab_size !== undefined) {
     throw new ServiceError('invalid_parameter', `tokenizer.vocab_size applies to type bpe; a ${type} tokenizer takes tokenizer.max_vocab`, { param: 'tokenizer.vocab_size' });
@@ -109,7 +109,7 @@ export function checkInlineText(data: TrainJobData, maxBytes: number): void {
 
 /** Throws dataset_too_small when the records cannot fill one training window. */
 export function checkRecords(data: TrainJobData, records: readonly string[]): void {
-  const tokenizer = fitTokenizer(data.tokenizer.type, records, { maxVocab: data.tokenizer.max_vocab });
+  const tokenizer = fitTokenizerFor(data.tokenizer, records);
   const { train } = splitTrainVal(encodeCorpus(records, tokenizer), data.hyperparameters.validation_split);
   assertEnoughTokens(train.length, data.hyperparameters.sequence_length);
 }

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
-import { PAD_ID, fitTokenizer, loadTokenizer } from '../tokenize/index.ts';
+import { PAD_ID, fitTokenizerFor, loadTokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { ChatTokenizer } from '../tasks/chat-template.ts';
 import type { Conversation } from '../tasks/chat-data.ts';
@@ -67,7 +67,7 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
   const { train, val } = splitExamples(conversations, hp.validation_split, hp.seed);
   const texts = train.flatMap((c) => c.messages.map((m) => m.content));
-  const base = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizer(job.tokenizer.type, texts, { maxVocab: job.tokenizer.max_vocab });
+  const base = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizerFor(job.tokenizer, texts);
   const chat = new ChatTokenizer(base);
   const trainData = encodeConversations(chat, train);
   const valData = encodeConversations(chat, val);

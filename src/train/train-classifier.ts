@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TextClassifier, balancedClassWeights, weightedCrossEntropy, type ClassifierSpec } from '../arch/classifier.ts';
 import { classifierMetrics } from '../eval/task-metrics.ts';
 import type { TrainJobData } from '../queue/contract.ts';
-import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
+import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 import { argmaxIndex, classifyIds } from '../tasks/classify-forward.ts';
 import { encodeSourceIds, inBatches, padRows } from '../tasks/pair-encoding.ts';
@@ -41,7 +41,7 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
   const hp = job.hyperparameters;
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
-  const tokenizer = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizer(job.tokenizer.type, examples.map((e) => e.text), { maxVocab: job.tokenizer.max_vocab });
+  const tokenizer = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizerFor(job.tokenizer, examples.map((e) => e.text));
   const labels = resumed?.state.labels ?? labelSet(examples);
   const index = new Map(labels.map((l, i) => [l, i]));
   const toItem = (e: LabeledExample): Item => ({ ids: encodeSourceIds(tokenizer, { source: e.text }, hp.max_source_length).ids, label: index.get(e.label) ?? 0 });

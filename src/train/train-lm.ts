@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
-import { fitTokenizer, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
+import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
 import { assertEnoughTokens, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
@@ -45,7 +45,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
   const hp = job.hyperparameters;
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
-  const tokenizer = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizer(job.tokenizer.type, records, { maxVocab: job.tokenizer.max_vocab });
+  const tokenizer = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizerFor(job.tokenizer, records);
   const ids = encodeCorpus(records, tokenizer);
   const { train, val } = splitTrainVal(ids, hp.validation_split);
   assertEnoughTokens(train.length, hp.sequence_length);

@@ -10,7 +10,7 @@ import { sequenceCrossEntropy } from '../arch/lm.ts';
 import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
 import { copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
 import type { TrainJobData } from '../queue/contract.ts';
-import { fitTokenizer, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
+import { fitTokenizerFor, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 import { makePairBatch } from '../tasks/pair-encoding.ts';
 import { encodePairs, pairBatchTensors, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
@@ -34,11 +34,10 @@ export interface Seq2SeqOutcome {
 
 /** Fits the tokenizers of a task: translate keeps two vocabularies, the other tasks share one. */
 export function fitPairTokenizers(job: TrainJobData, examples: readonly PairExample[]): { source: Tokenizer; target: Tokenizer } {
-  const opts = { maxVocab: job.tokenizer.max_vocab };
   const sources = examples.flatMap((e) => (e.context === undefined ? [e.source] : [e.source, e.context]));
   const targets = examples.map((e) => e.target);
-  if (job.task === 'translate') return { source: fitTokenizer(job.tokenizer.type, sources, opts), target: fitTokenizer(job.tokenizer.type, targets, opts) };
-  const shared = fitTokenizer(job.tokenizer.type, [...sources, ...targets], opts);
+  if (job.task === 'translate') return { source: fitTokenizerFor(job.tokenizer, sources), target: fitTokenizerFor(job.tokenizer, targets) };
+  const shared = fitTokenizerFor(job.tokenizer, [...sources, ...targets]);
   return { source: shared, target: shared };
 }
 

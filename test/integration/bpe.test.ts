@@ -59,6 +59,8 @@ t.test('bpe through the worker: translate trains, saves Hugging Face files, serv
   const manifest = model.versions[0].manifest;
   t.equal(manifest.tokenizer.type, 'bpe');
   t.ok(manifest.tokenizer.vocab_size > 260 && manifest.tokenizer.vocab_size <= 400, `vocab ${manifest.tokenizer.vocab_size}`);
+  t.equal(manifest.tokenizer.vocab_size_requested, 400);
+  t.equal((await get(`${s.url}/train/${job.json.job_id}`)).json.request.tokenizer.vocab_size, 400, 'the job shows the request as sent');
 
   const dir = path.join(s.config.modelsDir, 'de-en-bpe', String(model.versions[0].version));
   const target = loadTokenizer(JSON.parse(await readFile(path.join(dir, 'target-tokenizer.json'), 'utf8')));
