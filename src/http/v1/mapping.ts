@@ -9,14 +9,9 @@
 import { randomInt } from 'node:crypto';
 import { ServiceError } from '../../errors.ts';
 import type { GenerationParameters } from '../../schemas/common.ts';
+import { CHAT_ROLES, type ChatMessage, type ChatRole } from '../../schemas/chat.ts';
 import { MAX_OPENAI_STOP, type ChatCompletionRequest, type ChatMessageInput, type CompletionRequest } from '../../schemas/openai.ts';
 
-/** The roles of the agreed chat contract (src/schemas/chat.ts). */
-export type ChatRole = 'system' | 'developer' | 'user' | 'assistant';
-export interface ChatMessage {
-  role: ChatRole;
-  content: string;
-}
 
 const bad = (param: string, message: string): ServiceError => new ServiceError('invalid_parameter', message, { param });
 
@@ -97,7 +92,6 @@ export function prepareBody(body: unknown): unknown {
   return out;
 }
 
-const CHAT_ROLES: readonly string[] = ['system', 'developer', 'user', 'assistant'];
 
 /** OpenAI messages → the chat contract's messages: text parts joined, roles checked, last from the user. */
 export function toChatMessages(messages: ChatMessageInput[]): ChatMessage[] {
@@ -106,7 +100,7 @@ export function toChatMessages(messages: ChatMessageInput[]): ChatMessage[] {
     if (m.role === 'tool' || m.role === 'function') {
       throw new ServiceError('unsupported_parameter', `messages[${i}].role "${m.role}" is not supported by this server: tool calling is not supported`, { param: `messages[${i}].role` });
     }
-    if (!CHAT_ROLES.includes(m.role)) throw bad(`messages[${i}].role`, `messages[${i}].role must be one of ${CHAT_ROLES.join(', ')}, got ${JSON.stringify(m.role.slice(0, 40))}`);
+    if (!(CHAT_ROLES as readonly string[]).includes(m.role)) throw bad(`messages[${i}].role`, `messages[${i}].role must be one of ${CHAT_ROLES.join(', ')}, got ${JSON.stringify(m.role.slice(0, 40))}`);
     if (m.name !== undefined) {
       throw new ServiceError('unsupported_parameter', `messages[${i}].name is not supported by this server: the chat template has no participant names`, { param: `messages[${i}].name` });
     }

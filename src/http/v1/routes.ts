@@ -7,13 +7,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { isServiceError, ServiceError } from '../../errors.ts';
 import type { ModelCache } from '../../infer/model-cache.ts';
-import type { GenerateOptions, GenerationResult } from '../../infer/generate.ts';
-import { ErrorResponse, type GenerationParameters } from '../../schemas/common.ts';
+import { ErrorResponse } from '../../schemas/common.ts';
 import {
   ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, OpenAIModel, OpenAIModelList, OpenAIModelParams,
 } from '../../schemas/openai.ts';
 import type { ModelTask } from '../../store/manifest.ts';
-import { completionPrompt, planGeneration, prepareBody, toChatMessages, toOpenAIParam, type ChatMessage } from './mapping.ts';
+import { completionPrompt, planGeneration, prepareBody, toChatMessages, toOpenAIParam } from './mapping.ts';
 import { respondOpenAI, type RunChoice } from './respond.ts';
 import { newEnvelope } from './responses.ts';
 
@@ -44,9 +43,6 @@ function withOpenAIParams(run: RunChoice, body: ChatCompletionRequest | Completi
 function logUser(req: FastifyRequest, user: string | undefined): void {
   if (user !== undefined) req.log.info({ user }, 'openai request user');
 }
-
-/** The agreed chat contract (InferenceService.chat, owned by the chat engineer). */
-type ChatFn = (input: { model: string; messages: ChatMessage[]; parameters?: GenerationParameters }, opts?: GenerateOptions & { onStart?: () => void }) => Promise<GenerationResult>;
 
 export const openaiRoutes: FastifyPluginAsync = async (app) => {
   const { inference, cache, store, config } = app.services;
@@ -116,9 +112,7 @@ export const openaiRoutes: FastifyPluginAsync = async (app) => {
       const messages = toChatMessages(body.messages);
       const plan = planGeneration(body, limits);
       const m = await resolveModel(cache, body.model);
-      const chat = (inference as unknown as { chat?: ChatFn }).chat?.bind(inference);
-      if (!chat) throw new ServiceError('model_task_mismatch', 'model: this server has no chat models yet', { param: 'model' });
-      const run: RunChoice = (parameters, o) => chat({ model: m.ref, messages, parameters }, o);
+      const run: RunChoice = (parameters, o) => inference.chat({ model: m.ref, messages, parameters }, o);
       return respondOpenAI(req, reply, { kind: 'chat', plan, env: newEnvelope('chat', m.ref), promptChars: 0, run: withOpenAIParams(run, body) });
     },
   );
