@@ -160,4 +160,28 @@ t.test('chat over /ws', async (t) => {
     t.equal(next.end.text, stateless.end.text);
     svc.sessions.delete('ver');
   });
+
+  await t.test('GRU chat models too; concurrent turns are batched and get their solo replies', async (t) => {
+    await publishTinyChatModel(s.config, 'gruchat', { architecture: 'gru' });
+    const c = await wsClient(t, s.ws);
+    const solo = [];
+    const convs = [HISTORY, [...HISTORY, { role: 'assistant', content: 'hello there.' }, { role: 'user', content: 'bye' }], [{ role: 'user', content: 'what is your name?' }]];
+    for (const [k, messages] of convs.entries()) solo.push((await turn(c, { model: 'gruchat', messages, parameters: { seed: k, max_new_tokens: 20 } })).end);
+    t.equal(solo[0].text, 'hello there.', 'the GRU model learned its reply');
+    const lease = await s.app.services.cache.acquire('gruchat', 'chat');
+    const peakBefore = lease.model.batcher.peakBatch;
+    const together = await Promise.all(convs.map((messages, k) => turn(c, { model: 'gruchat', messages, session: `g${k}`, parameters: { seed: k, max_new_tokens: 20 } })));
+    t.same(together.map((r) => r.end.text), solo.map((d) => d.text), 'batched replies = solo replies');
+    t.ok(lease.model.batcher.peakBatch >= 2, `turns stepped together (peak batch ${lease.model.batcher.peakBatch}, was ${peakBefore})`);
+    lease.release();
+    // A session turn joining while others run: still its stateless reply.
+    const next = await Promise.all([
+      turn(c, { model: 'gruchat', message: 'how are you?', session: 'g0', parameters: GREEDY }),
+      turn(c, { model: 'gruchat', messages: convs[2]!, parameters: GREEDY }),
+    ]);
+    const ref = await turn(c, { model: 'gruchat', messages: [...HISTORY, { role: 'assistant', content: solo[0].text }, { role: 'user', content: 'how are you?' }], parameters: GREEDY });
+    t.equal(next[0].end.text, ref.end.text);
+    t.ok(next[0].end.details.cached_tokens > 0);
+    for (const k of [0, 1, 2]) svc.sessions.delete(`g${k}`);
+  });
 });
