@@ -5,6 +5,7 @@ const benches: Array<[string, string[]]> = [
   ['generation (in-process)', ['bench/generate.ts']],
   ['Seq2Seq decoding (in-process): stateful vs re-running the prefix, beam search, batched', ['bench/seq2seq.ts']],
   ['WebSocket streaming through the server (concurrent streams)', ['bench/server.ts', '--streams', '1,8,32,128', '--tokens', '200']],
+  ['chat sessions through the server: TTFT per turn, kept state vs re-reading the history', ['bench/chat-sessions.ts', '--turns', '10', '--rounds', '3']],
   ['soak: 10,000+ tokens through the server (tensors and RSS must stay flat)', ['bench/soak.ts', '--tokens', '10000', '--streams', '8']],
   ['training matrix: fused vs tf.layers (with and without fixes) vs PyTorch', ['bench/train-matrix.ts']],
   ['quality on real data (default settings) vs copy/lead and retrieval baselines; needs npm run data:real', ['bench/quality.ts']],
