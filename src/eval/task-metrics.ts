@@ -5,9 +5,13 @@
  *   summarize: rouge1, rouge2, rougeL (F1, mean over examples), exact_match
  *   qa:        exact_match, f1 (SQuAD normalisation)
  *   classify:  accuracy, macro_f1
- * plus the copy-the-input baseline for generators: the same metric when the "prediction" is the
- * input itself (the source; for QA the passage, or the question without one) — a model has learned
- * something only when it clearly beats it.
+ * plus, on the same rows, the baselines a model must beat (quality.ts warns when it does not):
+ *   copy_input_<metric>: the input itself as the "prediction" (the source; for QA the passage, or
+ *                        the question without one);
+ *   lead_<metric>:       summarize only: the source's first sentence (Intl.Segmenter sentences);
+ *   retrieval_<metric>:  the target of the most similar training example (tasks/retrieval.ts: a
+ *                        translation memory for translate, the nearest document's summary, the
+ *                        nearest question's answer) — the caller supplies those retrieved targets.
  */
 import { bleuFromTexts } from './bleu.ts';
 import { classificationMetrics } from './classification.ts';
@@ -34,8 +38,27 @@ function exactShare(predictions: string[], references: string[]): number {
 /** The same metrics for copying the input, keyed `copy_input_<metric>`. */
 export function copyInputBaseline(task: PairTask, examples: readonly PairExample[], targetLanguage?: string): Record<string, number> {
   const copies = examples.map((e) => e.context ?? e.source);
-  const m = generationMetrics(task, copies, examples.map((e) => e.target), targetLanguage);
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`copy_input_${k}`, v]));
+  return prefixed('copy_input', generationMetrics(task, copies, examples.map((e) => e.target), targetLanguage));
+}
+
+const prefixed = (prefix: string, m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [`${prefix}_${k}`, v]));
+
+/** The first sentence of a text (the whole text when it has one sentence), trimmed. */
+export function leadSentence(text: string): string {
+  for (const s of new Intl.Segmenter(undefined, { granularity: 'sentence' }).segment(text.trim())) {
+    if (s.segment.trim().length > 0) return s.segment.trim();
+  }
+  return '';
+}
+
+/** summarize: the metrics of the lead sentence, keyed `lead_<metric>`. */
+export function leadBaseline(examples: readonly PairExample[]): Record<string, number> {
+  return prefixed('lead', generationMetrics('summarize', examples.map((e) => leadSentence(e.source)), examples.map((e) => e.target)));
+}
+
+/** The metrics of retrieved training targets (`retrieved[i]` for `examples[i]`), keyed `retrieval_<metric>`. */
+export function retrievalBaseline(task: PairTask, retrieved: readonly string[], examples: readonly PairExample[], targetLanguage?: string): Record<string, number> {
+  return prefixed('retrieval', generationMetrics(task, [...retrieved], examples.map((e) => e.target), targetLanguage));
 }
 
 export function classifierMetrics(predicted: string[], gold: string[], labels: string[]): Record<string, number> {

@@ -1,14 +1,19 @@
 /**
  * POST /models/:name/evaluate: scores a published model on a dataset, with the metrics training
- * stores in the manifest (task-metrics.ts) — greedy decoding for Seq2Seq, beside the copy-the-input
- * baseline; accuracy and macro-F1 for classifiers; perplexity for language models. Runs in the API
+ * stores in the manifest (task-metrics.ts) — greedy decoding for Seq2Seq, beside the copy-the-input,
+ * lead-sentence (summarize) and retrieval baselines (the model's stored index: the nearest training
+ * example's target) and a quality warning when it does not beat them (eval/quality.ts, its reason from
+ * the manifest's training loss and steps against the held-out loss on these rows); accuracy and
+ * macro-F1 for classifiers; perplexity for language models. Runs in the API
  * process on at most `maxExamples` rows (language models: at most MAX_EVAL_TOKENS tokens), yielding
  * to the event loop between batches.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import { disposeState, type RecurrentLanguageModel } from '../arch/lm-step.ts';
-import { classifierMetrics, copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
+import { classifierMetrics, copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline } from '../eval/task-metrics.ts';
+import { qualityWarning, type QualityWarning } from '../eval/quality.ts';
+import { isRetrievalAugmented, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { ServiceError } from '../errors.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
@@ -26,20 +31,31 @@ export interface Evaluation {
   task: string;
   examples: number;
   metrics: Record<string, number>;
+  /** Seq2Seq: null when the model beats its baselines on these rows; classify/generate: null (their baselines need the training data). */
+  quality_warning: QualityWarning | null;
 }
 
 export async function evaluateModel(model: LoadedModel, rows: Record<string, string>[], columns: TrainJobData['columns'], maxExamples: number): Promise<Evaluation> {
   const task = model.manifest.task;
   if (model.kind === 'seq2seq') {
-    const examples = pairExamples(task as PairTask, rows, columns).slice(0, maxExamples);
+    const index = await model.retrieval();
+    const given = pairExamples(task as PairTask, rows, columns).slice(0, maxExamples);
+    const examples = index && isRetrievalAugmented(model.manifest) ? withRetrieved(given, index, false) : given;
     const maxSrc = sourceLimit(model.manifest);
     const maxTgt = targetLimit(model.manifest);
     const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt);
     const lang = (model.manifest.languages as { target?: string } | undefined)?.target;
     const loss = seq2seqLoss(model.s2s, encodePairs(examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt), 32);
-    const metrics = { ...generationMetrics(task as PairTask, predictions, examples.map((e) => e.target), lang), ...copyInputBaseline(task as PairTask, examples, lang) };
+    const metrics: Record<string, number> = {
+      ...generationMetrics(task as PairTask, predictions, examples.map((e) => e.target), lang),
+      ...copyInputBaseline(task as PairTask, examples, lang),
+      ...(task === 'summarize' ? leadBaseline(examples) : {}),
+      ...(index ? retrievalBaseline(task as PairTask, examples.map((e) => e.retrieved ?? index.nearestTarget(retrievalKey(e))), examples, lang) : {}),
+    };
     if (loss !== null) Object.assign(metrics, { val_loss: loss, perplexity: Math.exp(loss) });
-    return { model: model.ref, task, examples: examples.length, metrics };
+    const trained = model.manifest.training as { steps?: number };
+    const warning = qualityWarning(task, metrics, { train_loss: model.manifest.metrics.train_loss, val_loss: loss ?? undefined, steps: trained.steps });
+    return { model: model.ref, task, examples: examples.length, metrics, quality_warning: warning };
   }
   if (model.kind === 'classify') {
     const examples = labeledExamples(rows, columns, 1).slice(0, maxExamples);
@@ -47,12 +63,12 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
     const probs = await classifyIds(model.classifier, examples.map((e) => encodeSourceIds(model.tokenizer, { source: e.text }, max).ids));
     const labels = [...new Set([...model.labels, ...examples.map((e) => e.label)])];
     const metrics = classifierMetrics(probs.map((p) => model.labels[argmaxIndex(p)]!), examples.map((e) => e.label), labels);
-    return { model: model.ref, task, examples: examples.length, metrics };
+    return { model: model.ref, task, examples: examples.length, metrics, quality_warning: null };
   }
   const texts = rows.map((r) => r[columns.text ?? 'text'] ?? '').filter((t) => t.length > 0).slice(0, maxExamples);
   const ids = encodeCorpus(texts, model.tokenizer).slice(0, MAX_EVAL_TOKENS);
   const loss = await languageModelLoss(model, ids);
-  return { model: model.ref, task, examples: texts.length, metrics: { val_loss: loss, perplexity: Math.exp(loss) } };
+  return { model: model.ref, task, examples: texts.length, metrics: { val_loss: loss, perplexity: Math.exp(loss) }, quality_warning: null };
 }
 
 /**

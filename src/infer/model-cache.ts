@@ -22,6 +22,7 @@ import { parseModelRef } from '../store/model-ref.ts';
 import type { ModelStore } from '../store/registry.ts';
 import { loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { ChatTokenizer, parseChatTemplateSpec } from '../tasks/chat-template.ts';
+import { isRetrievalAugmented, RETRIEVAL_FILE, RetrievalIndex } from '../tasks/retrieval.ts';
 
 interface LoadedBase {
   /** `name@version`. */
@@ -51,6 +52,11 @@ export interface Seq2SeqEntry extends LoadedBase {
   targetTokenizer: Tokenizer;
   /** Continuous batching of greedy and sampled requests (beam search runs per request). */
   batcher: Seq2SeqBatcher;
+  /**
+   * The training rows' retrieval index (retrieval.json), read on first use and kept; undefined for
+   * models published before quality reports. Loaded with the model when it is retrieval-augmented.
+   */
+  retrieval(): Promise<RetrievalIndex | undefined>;
 }
 
 export interface ClassifierEntry extends LoadedBase {
@@ -186,8 +192,12 @@ export class ModelCache {
     if (task !== 'generate' && task !== 'chat') {
       const targetJson = await readFileIfExists(safeJoin(resolved.dir, TARGET_TOKENIZER_FILE));
       const targetTokenizer = targetJson === undefined ? tokenizer : loadTokenizer(JSON.parse(targetJson));
+      let index: Promise<RetrievalIndex | undefined> | undefined;
+      const retrieval = () =>
+        (index ??= readFileIfExists(safeJoin(resolved.dir, RETRIEVAL_FILE)).then((text) => (text === undefined ? undefined : RetrievalIndex.fromJSON(JSON.parse(text)))));
+      if (isRetrievalAugmented(resolved.manifest) && !(await retrieval())) throw new Error(`${base.ref}: retrieval-augmented model without ${RETRIEVAL_FILE}`);
       const s2s = await loadWeightSet(resolved.dir, 'seq2seq', (spec: Seq2SeqSpec) => new Seq2SeqModel(spec, 0));
-      return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch) };
+      return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch), retrieval };
     }
     const layers = await loadLayersModel(resolved.dir);
     try {

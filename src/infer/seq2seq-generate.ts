@@ -8,6 +8,8 @@
  *     streamed token by token once it is decided (beam search cannot know its output earlier), with
  *     each token's log-probability under the model, and stop sequences cut as usual.
  * Sources longer than the model's max_source_length are truncated (details.truncated_input_tokens).
+ * A retrieval-augmented model reads `source ⟨sep⟩ target of the nearest training example` (its
+ * stored index, tasks/retrieval.ts), exactly as it was trained.
  * Every tensor made for the request is disposed by the time it returns, whatever the outcome.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +19,7 @@ import { beamSearch } from '../decode/beam.ts';
 import { TextStreamer } from '../decode/streamer.ts';
 import { BOS_ID, EOS_ID } from '../tokenize/index.ts';
 import { encodeSourceIds } from '../tasks/pair-encoding.ts';
+import { isRetrievalAugmented, retrievalKey } from '../tasks/retrieval.ts';
 import type { Seq2SeqEntry } from './model-cache.ts';
 import { sourceLimit } from '../store/manifest.ts';
 import type { Seq2SeqParams } from './params.ts';
@@ -38,7 +41,8 @@ export interface Seq2SeqResult {
 
 export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, params: Seq2SeqParams, opts: GenerateOptions = {}): Promise<Seq2SeqResult> {
   const started = performance.now();
-  const src = encodeSourceIds(model.tokenizer, input, sourceLimit(model.manifest));
+  const retrieved = isRetrievalAugmented(model.manifest) ? (await model.retrieval())?.nearestTarget(retrievalKey(input)) ?? '' : undefined;
+  const src = encodeSourceIds(model.tokenizer, retrieved === undefined ? input : { ...input, retrieved }, sourceLimit(model.manifest));
   const enc = encodeRows(model.s2s, [src.ids]);
   try {
     const r = params.num_beams > 1 ? await beamDecode(model, enc, src.ids, params, opts) : await stepDecode(model, enc, params, opts);

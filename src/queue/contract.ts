@@ -2,6 +2,8 @@
  * The API ↔ worker contract: queue name, job payload, progress and result shapes, and the Redis
  * keys both sides use. Only this folder is imported by both processes.
  */
+import type { QualityWarning } from '../eval/quality.ts';
+
 export const TRAIN_QUEUE = 'train';
 
 /** A training request after defaults are applied: what the worker receives, nothing optional. */
@@ -37,6 +39,8 @@ export interface TrainJobData {
     max_source_length: number;
     /** Seq2Seq: target ids trained on, including <eos>. */
     max_target_length: number;
+    /** Seq2Seq: the encoder also reads the target of the nearest training example (tasks/retrieval.ts). */
+    retrieval_augmented: boolean;
   };
   submitted_at: string;
 }
@@ -55,7 +59,7 @@ export interface TrainProgressData {
 
 /** The job's return value. A cancelled job completes with `cancelled: true` (never retried). */
 export type TrainJobResult =
-  | { cancelled: false; model: string; version: number; metrics: Record<string, number> }
+  | { cancelled: false; model: string; version: number; metrics: Record<string, number>; quality_warning?: QualityWarning | null }
   | { cancelled: true; reason: string };
 
 /** Redis key the API sets to ask the worker to stop a job at its next batch. */

@@ -86,3 +86,19 @@ export const Seq2SeqDetails = Type.Object(
   { $id: 'Seq2SeqDetails' },
 );
 export type Seq2SeqDetails = Static<typeof Seq2SeqDetails>;
+
+/** eval/quality.ts's QualityWarning: the model does not beat a baseline computed on the same rows. */
+export const QualityWarningSchema = Type.Object(
+  {
+    message: Type.String({ description: 'One plain sentence: both figures, the most likely reason and what to try.' }),
+    reason: Type.Union(['too_few_steps', 'too_little_data', 'underfitting', 'overfitting'].map((r) => Type.Literal(r)), {
+      description: 'From the train/held-out losses and the optimizer steps: overfitting (held-out loss >10% above training loss; too_little_data when that happens with under 2,000 training examples), too_few_steps (losses close, under 1,000 steps), underfitting (losses close after more).',
+    }),
+    metric: Type.String({ description: 'The headline metric (bleu, rougeL, f1, macro_f1, perplexity).' }),
+    value: Type.Number(),
+    baseline: Type.String({ description: 'The strongest baseline\'s metric key, e.g. retrieval_bleu, lead_rougeL, bigram_perplexity, majority_class_macro_f1.' }),
+    baseline_value: Type.Number(),
+  },
+  { description: 'Present (non-null) when the model does not beat its strongest baseline on the held-out rows.' },
+);
+export const NullableQualityWarning = Type.Union([QualityWarningSchema, Type.Null()]);

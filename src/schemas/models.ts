@@ -1,6 +1,6 @@
 /** /models resources. */
 import { Type } from '@sinclair/typebox';
-import { ModelName, ModelRef } from './common.ts';
+import { ModelName, ModelRef, NullableQualityWarning } from './common.ts';
 
 export const ModelSummary = Type.Object(
   {
@@ -10,12 +10,18 @@ export const ModelSummary = Type.Object(
     task: Type.String(),
     architecture: Type.String(),
     created_at: Type.String(),
+    quality_warning: NullableQualityWarning,
   },
   { $id: 'ModelSummary' },
 );
 export const ModelList = Type.Object({ models: Type.Array(ModelSummary) }, { $id: 'ModelList' });
 export const ModelVersion = Type.Object(
-  { version: Type.Integer(), manifest: Type.Record(Type.String(), Type.Unknown()) },
+  {
+    version: Type.Integer(),
+    manifest: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'The version\'s manifest: hyperparameters, tokenizer, held-out `metrics` beside their baselines, and `quality_warning` (null, or why the model does not beat its strongest baseline).',
+    }),
+  },
   { $id: 'ModelVersion' },
 );
 export const ModelDetail = Type.Object(

@@ -1,6 +1,6 @@
 /** POST /summarize, /translate, /qa, /classify and /models/:name/evaluate; the WebSocket frames reuse the input fields. */
 import { Type, type Static } from '@sinclair/typebox';
-import { ModelRef, Seq2SeqDetails, Seq2SeqParameters } from './common.ts';
+import { ModelRef, NullableQualityWarning, Seq2SeqDetails, Seq2SeqParameters } from './common.ts';
 import { Columns } from './train.ts';
 
 const InputText = (description: string) => Type.String({ minLength: 1, maxLength: 100000, description: `${description} Capped by MAX_PROMPT_CHARS; longer than the model's max_source_length tokens is truncated (details.truncated_input_tokens).` });
@@ -58,8 +58,9 @@ export const EvaluateResponse = Type.Object(
     task: Type.String(),
     examples: Type.Integer(),
     metrics: Type.Record(Type.String(), Type.Number(), {
-      description: 'translate: bleu, exact_match; summarize: rouge1, rouge2, rougeL, exact_match; qa: exact_match, f1 — each with copy_input_* (the input copied as output) and val_loss/perplexity; classify: accuracy, macro_f1; generate: val_loss, perplexity. All in [0, 1] except losses.',
+      description: 'translate: bleu, exact_match; summarize: rouge1, rouge2, rougeL, exact_match; qa: exact_match, f1 — each with copy_input_* (the input copied as output), lead_* (summarize: the first sentence), retrieval_* (the target of the most similar training example, from the model\'s stored index) and val_loss/perplexity; classify: accuracy, macro_f1, majority_class_*; generate: val_loss, perplexity. All in [0, 1] except losses and perplexities.',
     }),
+    quality_warning: NullableQualityWarning,
   },
   { $id: 'EvaluateResponse' },
 );

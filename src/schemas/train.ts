@@ -1,14 +1,14 @@
 /** POST /train and the job resources. Every hyperparameter is optional with a documented default. */
 import { ChatMessage } from './chat.ts';
 import { Type, type Static } from '@sinclair/typebox';
-import { ModelName } from './common.ts';
+import { ModelName, NullableQualityWarning } from './common.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 
 /** Defaults of every hyperparameter: documented in the schema below and applied by train/request.ts. */
 export const HYPERPARAMETER_DEFAULTS = {
   layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
   epochs: 10, learning_rate: 0.002, validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
-  bidirectional: true, max_source_length: 256, max_target_length: 128, clip_norm: null,
+  bidirectional: true, max_source_length: 256, max_target_length: 128, clip_norm: null, retrieval_augmented: false,
 } as const satisfies TrainJobData['hyperparameters'];
 const D = HYPERPARAMETER_DEFAULTS;
 
@@ -29,6 +29,7 @@ export const Hyperparameters = Type.Object(
     bidirectional: Type.Optional(Type.Boolean({ default: D.bidirectional, description: 'Seq2Seq and classify: bidirectional encoder layers.' })),
     max_source_length: Type.Optional(Type.Integer({ minimum: 4, maximum: 4096, default: D.max_source_length, description: 'Seq2Seq and classify: tokens of input kept; longer inputs are truncated (training and serving; `details.truncated_input_tokens` says how many were dropped).' })),
     max_target_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 4096, default: D.max_target_length, description: 'Seq2Seq: target tokens trained on, including <eos>; longer targets are truncated.' })),
+    retrieval_augmented: Type.Optional(Type.Boolean({ default: D.retrieval_augmented, description: 'Seq2Seq: feed the encoder `source ⟨sep⟩ target of the most similar training example` (character-bigram retrieval; training rows never retrieve themselves), so the model learns to copy and edit a close match. The index is stored with the model (retrieval.json) and used when serving.' })),
   },
   { additionalProperties: false, $id: 'Hyperparameters' },
 );
@@ -144,7 +145,13 @@ export const Job = Type.Object(
     started_at: Type.Union([Type.String(), Type.Null()]),
     finished_at: Type.Union([Type.String(), Type.Null()]),
     error: Type.Union([Type.String(), Type.Null()]),
-    result: Type.Union([Type.Object({ model: Type.String(), version: Type.Integer(), metrics: Type.Record(Type.String(), Type.Number()) }), Type.Null()]),
+    result: Type.Union([
+      Type.Object({
+        model: Type.String(), version: Type.Integer(), metrics: Type.Record(Type.String(), Type.Number(), { description: 'Held-out metrics beside their baselines on the same rows (copy_input_*, lead_*, retrieval_*, majority_class_*, unigram/bigram_perplexity).' }),
+        quality_warning: NullableQualityWarning,
+      }),
+      Type.Null(),
+    ]),
     request: Type.Unknown({ description: 'The normalised training request.' }),
   },
   { $id: 'Job' },

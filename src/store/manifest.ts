@@ -5,6 +5,7 @@
  * template, labels…) through the open index signature; readers must ignore fields they don't know.
  */
 import { HYPERPARAMETER_DEFAULTS } from '../schemas/train.ts';
+import type { QualityWarning } from '../eval/quality.ts';
 
 export const MODEL_TASKS = ['generate', 'summarize', 'translate', 'qa', 'classify', 'chat'] as const;
 export type ModelTask = (typeof MODEL_TASKS)[number];
@@ -31,10 +32,12 @@ export interface ManifestInput {
   /** Seq2Seq: `shared` vocabulary, else the target side's size in `target_vocab_size`. */
   /** vocab_size: ids in the saved vocabulary; max_vocab (char/word) or vocab_size_requested (bpe): what the request asked for. */
   tokenizer: { type: string; vocab_size: number; max_vocab?: number; vocab_size_requested?: number; shared?: boolean; target_vocab_size?: number };
-  /** Held-out metrics, e.g. { perplexity, val_loss }. */
+  /** Held-out metrics beside their baselines on the same rows, e.g. { bleu, retrieval_bleu, copy_input_bleu }. */
   metrics: Record<string, number>;
+  /** Null (or absent, before quality reports) when the model beats its baselines; see eval/quality.ts. */
+  quality_warning?: QualityWarning | null;
   dataset: { sha256: string; id?: string; bytes: number; source?: string; license?: string };
-  training: { job_id?: string; epochs_completed: number; tokens_per_sec?: number; duration_s?: number; seed?: number };
+  training: { job_id?: string; epochs_completed: number; steps?: number; tokens_per_sec?: number; duration_s?: number; seed?: number };
   /** The tfjs backend the model was trained on (e.g. 'wasm', 'tensorflow', 'cpu'). */
   backend: string;
   /** ISO-8601 timestamp. */

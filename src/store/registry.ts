@@ -35,6 +35,8 @@ export interface ModelSummary {
   task: ModelManifest['task'];
   architecture: ModelManifest['architecture'];
   created_at: string;
+  /** The latest version's quality warning (null when it beats its baselines). */
+  quality_warning: ModelManifest['quality_warning'];
 }
 
 export interface ModelDetails {
@@ -97,6 +99,7 @@ export class ModelStore {
           task: manifest.task,
           architecture: manifest.architecture,
           created_at: manifest.created_at,
+          quality_warning: manifest.quality_warning ?? null,
         });
       } catch {
         // one unreadable or invalid model must not hide the others

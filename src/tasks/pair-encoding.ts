@@ -5,7 +5,9 @@
  * Source ids: encode(source), and for QA with a passage `question ⟨sep⟩ context` where ⟨sep⟩ is the
  * <eos> id (it never occurs inside a source otherwise). Sources longer than `maxSource` ids are
  * truncated (a QA passage loses its tail, the question is kept whole when it fits) and the count of
- * dropped ids is reported. Targets are truncated to maxTarget − 1 ids so <eos> always fits.
+ * dropped ids is reported. A retrieval-augmented model's input is `input ⟨sep⟩ retrieved target` (the
+ * target of the nearest training example, tasks/retrieval.ts), the retrieved part at most half of
+ * maxSource. Targets are truncated to maxTarget − 1 ids so <eos> always fits.
  *
  * Batches are padded with <pad> (id 0) to the longest row: src [rows, S] with real lengths, and for
  * teacher forcing tgtIn = <bos> y₁…y_n and tgtOut = y₁…y_n <eos> [rows, T] (pads in tgtOut are
@@ -21,12 +23,17 @@ export interface SourceIds {
   truncated: number;
 }
 
-export function encodeSourceIds(tokenizer: Tokenizer, ex: { source: string; context?: string }, maxSource: number): SourceIds {
+export function encodeSourceIds(tokenizer: Tokenizer, ex: { source: string; context?: string; retrieved?: string }, maxSource: number): SourceIds {
   const q = tokenizer.encode(ex.source);
   let ids = ex.context === undefined ? q : [...q, SEP_ID, ...tokenizer.encode(ex.context)];
-  const truncated = Math.max(0, ids.length - maxSource);
-  if (truncated > 0) ids = ids.slice(0, maxSource);
+  // Retrieval-augmented models: `input ⟨sep⟩ retrieved target`. The retrieved part keeps at most half
+  // of maxSource; the input gives up its tail first so the match always fits.
+  const extra = ex.retrieved === undefined ? [] : [SEP_ID, ...tokenizer.encode(ex.retrieved).slice(0, Math.max(0, Math.floor(maxSource / 2) - 1))];
+  const room = Math.max(1, maxSource - extra.length);
+  const truncated = Math.max(0, ids.length - room);
+  if (truncated > 0) ids = ids.slice(0, room);
   if (ids.length === 0) ids = [SEP_ID]; // an input with no known piece still gets one position
+  if (extra.length > 0) ids = [...ids, ...extra];
   return { ids, truncated };
 }
 

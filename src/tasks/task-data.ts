@@ -37,6 +37,8 @@ export interface PairExample {
   context?: string;
   target: string;
   group?: string;
+  /** Retrieval-augmented models: the target of the nearest training example (tasks/retrieval.ts). */
+  retrieved?: string;
 }
 
 export interface LabeledExample {

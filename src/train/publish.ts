@@ -16,6 +16,8 @@ import type { Seq2SeqOutcome } from './train-seq2seq.ts';
 import type { ClassifierOutcome } from './train-classifier.ts';
 import type { ChatOutcome } from './train-chat.ts';
 import { chatTemplateSpec } from '../tasks/chat-template.ts';
+import type { QualityWarning } from '../eval/quality.ts';
+import { RETRIEVAL_FILE } from '../tasks/retrieval.ts';
 
 export interface PublishInfo {
   dataset: ManifestInput['dataset'];
@@ -27,12 +29,14 @@ export interface PublishInfo {
 
 interface CommonOutcome {
   metrics: Record<string, number>;
+  qualityWarning: QualityWarning | null;
+  steps: number;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
 }
 
-type ManifestBase = Pick<ManifestInput, 'task' | 'architecture' | 'hyperparameters' | 'metrics' | 'dataset' | 'training' | 'backend' | 'created_at'>;
+type ManifestBase = Pick<ManifestInput, 'task' | 'architecture' | 'hyperparameters' | 'metrics' | 'dataset' | 'training' | 'backend' | 'created_at'> & { quality_warning: QualityWarning | null };
 
 function manifestBase(job: TrainJobData, outcome: CommonOutcome, info: PublishInfo): ManifestBase {
   return {
@@ -40,10 +44,13 @@ function manifestBase(job: TrainJobData, outcome: CommonOutcome, info: PublishIn
     architecture: job.architecture,
     hyperparameters: { ...job.hyperparameters },
     metrics: outcome.metrics,
+    // null = the model beats the baselines in `metrics` (or there was nothing to compare).
+    quality_warning: outcome.qualityWarning,
     dataset: info.dataset,
     training: {
       ...(info.jobId ? { job_id: info.jobId } : {}),
       epochs_completed: outcome.epochsCompleted,
+      steps: outcome.steps,
       ...(outcome.tokensPerSec === null ? {} : { tokens_per_sec: Math.round(outcome.tokensPerSec) }),
       duration_s: Math.round(outcome.durationSec),
       seed: job.hyperparameters.seed,
@@ -70,7 +77,7 @@ export async function publishLanguageModel(store: ModelStore, job: TrainJobData,
 
 /**
  * Seq2Seq manifest extras: `languages` (translate), `source_format` (qa: how the encoder input is
- * built) and `tokenizer.shared` / `target_vocab_size`.
+ * built), `tokenizer.shared` / `target_vocab_size`, and `retrieval` (the stored retrieval.json).
  */
 export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outcome: Seq2SeqOutcome, info: PublishInfo & { contextRows?: number; rows?: number }) {
   const shared = outcome.sourceTokenizer === outcome.targetTokenizer;
@@ -80,6 +87,7 @@ export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outco
       await saveWeightSet(dir, 'seq2seq', outcome.spec, outcome.model.ws);
       await writeFileDurable(safeJoin(dir, TOKENIZER_FILE), JSON.stringify(outcome.sourceTokenizer.toJSON()));
       if (!shared) await writeFileDurable(safeJoin(dir, TARGET_TOKENIZER_FILE), JSON.stringify(outcome.targetTokenizer.toJSON()));
+      await writeFileDurable(safeJoin(dir, RETRIEVAL_FILE), JSON.stringify(outcome.retrieval.toJSON()));
     },
     {
       ...manifestBase(job, outcome, info),
@@ -88,6 +96,9 @@ export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outco
         ...(shared ? {} : { target_vocab_size: outcome.targetTokenizer.vocabSize }),
       },
       attention: 'luong-general',
+      // The training rows' retrieval index: the retrieval baseline of /evaluate, and the encoder's
+      // second input when hyperparameters.retrieval_augmented.
+      retrieval: { file: RETRIEVAL_FILE, features: 'char-bigram-idf-dice', rows: outcome.retrieval.size, rows_total: outcome.retrieval.rowsTotal },
       ...(job.languages ? { languages: job.languages } : {}),
       ...(job.task === 'qa'
         ? { source_format: 'question <eos> context', context: info.contextRows === 0 ? 'none' : info.contextRows === info.rows ? 'required' : 'optional' }

@@ -46,6 +46,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       bidirectional: hp.bidirectional ?? HYPERPARAMETER_DEFAULTS.bidirectional,
       max_source_length: hp.max_source_length ?? HYPERPARAMETER_DEFAULTS.max_source_length,
       max_target_length: hp.max_target_length ?? HYPERPARAMETER_DEFAULTS.max_target_length,
+      retrieval_augmented: hp.retrieval_augmented ?? HYPERPARAMETER_DEFAULTS.retrieval_augmented,
     },
     submitted_at: now.toISOString(),
   };

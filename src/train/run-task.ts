@@ -8,6 +8,7 @@ import type { TrainJobData } from '../queue/contract.ts';
 import type { ModelStore } from '../store/registry.ts';
 import type { TrainHooks } from './loop.ts';
 import { publishChatModel, publishClassifier, publishLanguageModel, publishSeq2Seq, type PublishInfo } from './publish.ts';
+import type { QualityWarning } from '../eval/quality.ts';
 import { loadRows, loadTrainingRecords } from './records.ts';
 import { labeledExamples, pairExamples, type PairTask } from '../tasks/task-data.ts';
 import { trainClassifier } from './train-classifier.ts';
@@ -19,6 +20,8 @@ import { chatConversations } from '../tasks/chat-data.ts';
 export interface TrainedModel {
   stopped: boolean;
   metrics: Record<string, number>;
+  /** Null when the model beats its baselines (eval/quality.ts). */
+  qualityWarning: QualityWarning | null;
   publish(store: ModelStore, info: PublishInfo): Promise<{ version: number }>;
   dispose(): void;
 }
@@ -27,16 +30,16 @@ export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetB
   if (data.task === 'generate') {
     const records = await loadTrainingRecords(config, data.dataset, data.columns.text ?? 'text');
     const outcome = await trainLanguageModel(data, records, hooks);
-    return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishLanguageModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, publish: (store, info) => publishLanguageModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   const rows = await loadRows(config, data.dataset);
   if (data.task === 'chat') {
     const outcome = await trainChatModel(data, chatConversations(rows, data.columns), hooks);
-    return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishChatModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, publish: (store, info) => publishChatModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   if (data.task === 'classify') {
     const outcome = await trainClassifier(data, labeledExamples(rows, data.columns), hooks);
-    return { stopped: outcome.stopped, metrics: outcome.metrics, publish: (store, info) => publishClassifier(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, publish: (store, info) => publishClassifier(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   const task = data.task as PairTask;
   const examples = pairExamples(task, rows, data.columns);
@@ -45,6 +48,7 @@ export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetB
   return {
     stopped: outcome.stopped,
     metrics: outcome.metrics,
+    qualityWarning: outcome.qualityWarning,
     publish: (store, info) => publishSeq2Seq(store, data, outcome, { ...info, contextRows, rows: examples.length }),
     dispose: () => outcome.model.dispose(),
   };

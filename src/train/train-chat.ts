@@ -20,6 +20,7 @@ import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint
 import { splitExamples } from './epoch-order.ts';
 import { assistantTurns, retrievalBaseline } from './chat-baseline.ts';
 import type { TrainOutcome } from './train-lm.ts';
+import { checkQuality } from './quality-check.ts';
 
 export interface ChatOutcome extends TrainOutcome {
   chat: ChatTokenizer;
@@ -108,8 +109,10 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
       start,
     );
     const metrics = { ...lossMetrics(result, true), ...retrievalBaseline(chat, assistantTurns(train), assistantTurns(val)) };
+    const steps = result.epochsCompleted * Math.min(planFor(0).steps, hp.max_steps_per_epoch ?? Infinity);
+    const qualityWarning = result.stopped ? null : await checkQuality('chat', metrics, { steps, train_examples: train.length }, hooks);
     return {
-      stopped: result.stopped, model, tokenizer: base, chat, metrics, epochsCompleted: result.epochsCompleted,
+      stopped: result.stopped, model, tokenizer: base, chat, metrics, qualityWarning, steps, epochsCompleted: result.epochsCompleted,
       tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

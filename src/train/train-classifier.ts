@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { TextClassifier, balancedClassWeights, weightedCrossEntropy, type ClassifierSpec } from '../arch/classifier.ts';
 import { classifierMetrics } from '../eval/task-metrics.ts';
+import type { QualityWarning } from '../eval/quality.ts';
+import { checkQuality } from './quality-check.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
@@ -22,6 +24,9 @@ export interface ClassifierOutcome {
   tokenizer: Tokenizer;
   labels: string[];
   metrics: Record<string, number>;
+  qualityWarning: QualityWarning | null;
+  /** Optimizer steps taken (all sessions). */
+  steps: number;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -98,7 +103,9 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
       hooks,
       start,
     );
+    const steps = result.epochsCompleted * Math.min(batchesOf(0).length, hp.max_steps_per_epoch ?? Infinity);
     const metrics = lossMetrics(result, false);
+    let qualityWarning: QualityWarning | null = null;
     if (!result.stopped && valItems.length > 0) {
       const probs = await classifyIds(model, valItems.map((i) => i.ids));
       Object.assign(metrics, classifierMetrics(probs.map((p) => labels[argmaxIndex(p)]!), valItems.map((i) => labels[i.label]!), labels));
@@ -110,9 +117,10 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
       metrics.majority_class_macro_f1 = base.macro_f1;
       metrics.eval_examples = valItems.length;
       await hooks.log(`held-out quality on ${valItems.length} examples: ${JSON.stringify(metrics)}`);
+      qualityWarning = await checkQuality('classify', metrics, { steps, train_examples: trainItems.length }, hooks);
     }
     return {
-      stopped: result.stopped, model, spec, tokenizer, labels, metrics, epochsCompleted: result.epochsCompleted,
+      stopped: result.stopped, model, spec, tokenizer, labels, metrics, qualityWarning, steps, epochsCompleted: result.epochsCompleted,
       tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

@@ -1,13 +1,18 @@
 /**
  * The language-model training loop, independent of BullMQ: fits a tokenizer, builds the model,
  * runs seeded epochs of Adam on windows of the corpus, reports progress, checkpoints, resumes,
- * stops on request at the next batch, and evaluates perplexity on the validation split.
+ * stops on request at the next batch, and evaluates perplexity on the validation split beside the
+ * unigram and bigram perplexities of the same held-out ids (eval/ngram.ts), warning when the model
+ * does not beat them (eval/quality.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
 import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
+import { ngramPerplexities } from '../eval/ngram.ts';
+import type { QualityWarning } from '../eval/quality.ts';
+import { checkQuality } from './quality-check.ts';
 import { assertEnoughTokens, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 
@@ -18,6 +23,9 @@ export interface TrainOutcome {
   model: tf.LayersModel;
   tokenizer: Tokenizer;
   metrics: Record<string, number>;
+  qualityWarning: QualityWarning | null;
+  /** Optimizer steps taken (all sessions). */
+  steps: number;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -85,9 +93,16 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
       start,
     );
 
+    const steps = result.epochsCompleted * Math.min(planFor(0).steps, hp.max_steps_per_epoch ?? Infinity);
     const metrics = lossMetrics(result, true);
+    let qualityWarning: QualityWarning | null = null;
+    const ngram = result.stopped ? null : ngramPerplexities(train, val, tokenizer.vocabSize);
+    if (ngram && metrics.perplexity !== undefined) {
+      Object.assign(metrics, ngram);
+      qualityWarning = await checkQuality('generate', metrics, { steps, train_examples: Math.floor(train.length / hp.sequence_length) }, hooks);
+    }
     return {
-      stopped: result.stopped, model, tokenizer, metrics, epochsCompleted: result.epochsCompleted,
+      stopped: result.stopped, model, tokenizer, metrics, qualityWarning, steps, epochsCompleted: result.epochsCompleted,
       tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

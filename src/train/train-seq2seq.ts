@@ -3,19 +3,28 @@
  * vocabulary for summarize and qa; separate source and target vocabularies for translate), splits off
  * a seeded validation set, trains with teacher forcing through the shared loop (loop.ts: progress,
  * checkpoints, resume, stop), then decodes the held-out set greedily and scores it (task-metrics.ts)
- * beside the copy-the-input baseline. Loss: token cross-entropy with padding masked out.
+ * beside its baselines on the same rows — copy-the-input, lead sentence (summarize) and retrieval (the
+ * nearest training example's target, tasks/retrieval.ts) — and warns when it does not beat them
+ * (eval/quality.ts). Loss: token cross-entropy with padding masked out.
+ *
+ * With `retrieval_augmented`, every example's encoder input is `source ⟨sep⟩ retrieved target`: for a
+ * training row the nearest OTHER training row, for a held-out row the nearest training row; the
+ * source vocabulary then also covers the targets (translate), and the index is published with the model.
  */
 import * as tf from '@tensorflow/tfjs';
 import { sequenceCrossEntropy } from '../arch/lm.ts';
 import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
-import { copyInputBaseline, generationMetrics } from '../eval/task-metrics.ts';
+import { copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline } from '../eval/task-metrics.ts';
+import type { QualityWarning } from '../eval/quality.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizerFor, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
 import { makePairBatch } from '../tasks/pair-encoding.ts';
 import { encodePairs, pairBatchTensors, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
 import type { PairExample, PairTask } from '../tasks/task-data.ts';
+import { RetrievalIndex, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
 import { bucketedEpoch, splitExamples } from './epoch-order.ts';
+import { checkQuality } from './quality-check.ts';
 
 /** Held-out examples decoded for the quality metrics at the end of training (the rest only count in val_loss). */
 export const MAX_EVAL_EXAMPLES = 1000;
@@ -27,6 +36,11 @@ export interface Seq2SeqOutcome {
   sourceTokenizer: Tokenizer;
   targetTokenizer: Tokenizer;
   metrics: Record<string, number>;
+  qualityWarning: QualityWarning | null;
+  /** Optimizer steps taken (all sessions). */
+  steps: number;
+  /** The training rows' retrieval index (published as retrieval.json). */
+  retrieval: RetrievalIndex;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -36,7 +50,9 @@ export interface Seq2SeqOutcome {
 export function fitPairTokenizers(job: TrainJobData, examples: readonly PairExample[]): { source: Tokenizer; target: Tokenizer } {
   const sources = examples.flatMap((e) => (e.context === undefined ? [e.source] : [e.source, e.context]));
   const targets = examples.map((e) => e.target);
-  if (job.task === 'translate') return { source: fitTokenizerFor(job.tokenizer, sources), target: fitTokenizerFor(job.tokenizer, targets) };
+  // A retrieval-augmented encoder also reads targets: its vocabulary covers both sides.
+  const sourceTexts = job.hyperparameters.retrieval_augmented ? [...sources, ...targets] : sources;
+  if (job.task === 'translate') return { source: fitTokenizerFor(job.tokenizer, sourceTexts), target: fitTokenizerFor(job.tokenizer, targets) };
   const shared = fitTokenizerFor(job.tokenizer, [...sources, ...targets]);
   return { source: shared, target: shared };
 }
@@ -50,7 +66,11 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   const toks = resumed
     ? { source: resumedSource!, target: resumed.state.target_tokenizer ? loadTokenizer(resumed.state.target_tokenizer) : resumedSource! }
     : fitPairTokenizers(job, examples);
-  const { train, val } = splitExamples(examples, hp.validation_split, hp.seed);
+  const split = splitExamples(examples, hp.validation_split, hp.seed);
+  const retrieval = RetrievalIndex.build(split.train);
+  const augmented = hp.retrieval_augmented;
+  const train = augmented ? withRetrieved(split.train, retrieval, true) : split.train;
+  const val = augmented ? withRetrieved(split.val, retrieval, false) : split.val;
   const trainPairs = encodePairs(train, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
   const valPairs = encodePairs(val, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
 
@@ -64,7 +84,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
     const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.ws.assignOrdered(w), optimizer, hooks) : FRESH_START;
     if (!resumed) {
       const vocab = toks.source === toks.target ? `shared vocabulary ${toks.source.vocabSize}` : `vocabularies ${toks.source.vocabSize} (source) / ${toks.target.vocabSize} (target)`;
-      await hooks.log(`${job.task}: ${train.length} training pairs, ${val.length} held out; ${job.tokenizer.type} ${vocab}`);
+      await hooks.log(`${job.task}: ${train.length} training pairs, ${val.length} held out; ${job.tokenizer.type} ${vocab}${augmented ? '; retrieval-augmented inputs' : ''}`);
     }
     const batchesOf = perEpoch((epoch) => bucketedEpoch(trainPairs, (p) => p.src.length, hp.batch_size, hp.seed, epoch));
     const vars = model.ws.variables();
@@ -92,17 +112,26 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
       start,
     );
 
+    const steps = result.epochsCompleted * Math.min(batchesOf(0).length, hp.max_steps_per_epoch ?? Infinity);
     const metrics = lossMetrics(result, true);
+    let qualityWarning: QualityWarning | null = null;
     if (!result.stopped && val.length > 0) {
       const evalSet = val.slice(0, MAX_EVAL_EXAMPLES);
       const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
       const target = job.languages?.target;
-      Object.assign(metrics, generationMetrics(job.task, predictions, evalSet.map((e) => e.target), target), copyInputBaseline(job.task, evalSet, target));
+      Object.assign(
+        metrics,
+        generationMetrics(job.task, predictions, evalSet.map((e) => e.target), target),
+        copyInputBaseline(job.task, evalSet, target),
+        job.task === 'summarize' ? leadBaseline(evalSet) : {},
+        retrievalBaseline(job.task, evalSet.map((e) => e.retrieved ?? retrieval.nearestTarget(retrievalKey(e))), evalSet, target),
+      );
       metrics.eval_examples = evalSet.length;
       await hooks.log(`held-out quality on ${evalSet.length} examples: ${JSON.stringify(metrics)}`);
+      qualityWarning = await checkQuality(job.task, metrics, { steps, train_examples: train.length }, hooks);
     }
     return {
-      stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics,
+      stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics, qualityWarning, steps, retrieval,
       epochsCompleted: result.epochsCompleted, tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

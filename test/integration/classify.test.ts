@@ -98,7 +98,8 @@ t.test('classify: train through the worker, then serve, evaluate and refuse the 
     t.ok(majority_class_accuracy > 0.5 && majority_class_accuracy < 0.9, `always "sports" scores ${majority_class_accuracy}`);
     t.ok(macro_f1 > majority_class_macro_f1 + 0.4, `macro-F1 ${macro_f1} vs the majority class's ${majority_class_macro_f1}`);
     t.equal(eval_examples, 100, '10% of 1000 rows held out');
-    t.same(job.result, { model: 'topics', version: 1, metrics: m.metrics });
+    t.equal(m.quality_warning, null, 'the classifier beats the majority class: no quality warning');
+    t.same(job.result, { model: 'topics', version: 1, metrics: m.metrics, quality_warning: null });
   });
 
   const fresh = topicRows(42, 30);

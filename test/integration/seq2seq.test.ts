@@ -179,7 +179,11 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     t.ok(copy_input_exact_match < 0.2, `copying the input rarely matches (palindromes only): ${copy_input_exact_match}`);
     t.ok(perplexity >= 1 && perplexity < 1.5, `perplexity ${perplexity}`);
     t.equal(eval_examples, 80, '10% of 800 rows held out');
-    t.same(rev.result, { model: 'rev', version: 1, metrics: m.metrics }, 'the job result carries the same metrics');
+    t.ok(bleu > m.metrics.retrieval_bleu, `held-out BLEU ${bleu} vs the translation memory's ${m.metrics.retrieval_bleu}`);
+    t.equal(m.quality_warning, null, 'it beats its baselines: no quality warning');
+    t.match(m.retrieval, { file: 'retrieval.json', rows: 720, rows_total: 720 }, 'the training rows\' retrieval index is stored');
+    t.equal(m.training.steps, 12 * 23, 'optimizer steps: 12 epochs of ceil(720 / 32)');
+    t.same(rev.result, { model: 'rev', version: 1, metrics: m.metrics, quality_warning: null }, 'the job result carries the same metrics');
   });
 
   const fresh = letterStrings(99, 20, TRAIN_SET);
@@ -319,6 +323,8 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     t.ok(m.exact_match >= 0.85, `exact match ${m.exact_match}`);
     t.equal(m.copy_input_exact_match, 0, 'no palindromes: copying the input never matches');
     t.ok(m.bleu > m.copy_input_bleu + 0.5, `BLEU ${m.bleu} vs copy ${m.copy_input_bleu}`);
+    t.ok(m.bleu > m.retrieval_bleu, `BLEU ${m.bleu} vs retrieval ${m.retrieval_bleu} (the stored index)`);
+    t.equal(r.json.quality_warning, null);
     t.ok(m.perplexity >= 1 && m.perplexity < 2, `perplexity ${m.perplexity}`);
     const renamed = await post(`${s.url}/models/rev@1/evaluate`, {
       dataset: { rows: evalStrings.map((x) => ({ in: x, out: reverse(x) })) }, columns: { source: 'in', target: 'out' }, max_examples: 10,
@@ -377,7 +383,17 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     const m = (await get(`${s.url}/models/tiny-sum`)).json.versions[0].manifest;
     t.equal(m.task, 'summarize');
     t.equal(m.tokenizer.shared, true);
-    for (const k of ['rouge1', 'rouge2', 'rougeL', 'exact_match', 'copy_input_rougeL']) t.type(m.metrics[k], 'number', `metrics.${k}`);
+    for (const k of ['rouge1', 'rouge2', 'rougeL', 'exact_match', 'copy_input_rougeL', 'lead_rougeL', 'retrieval_rougeL']) t.type(m.metrics[k], 'number', `metrics.${k}`);
+    // One epoch of 3 steps cannot beat the summary of the nearest training document ("budget day 1…"):
+    // the manifest, the job result, the model list and the log say so.
+    const w = m.quality_warning;
+    t.match(w, { metric: 'rougeL', baseline: 'retrieval_rougeL', reason: /^(too_few_steps|too_little_data)$/ }, JSON.stringify(w));
+    t.ok(w.baseline_value > w.value, `${w.value} vs ${w.baseline_value}`);
+    t.match(w.message, /does not beat the retrieval baseline/);
+    t.same(job.result.quality_warning, w, 'the job result carries the warning');
+    t.same((await get(`${s.url}/models`)).json.models.find((x: any) => x.name === 'tiny-sum').quality_warning, w, 'GET /models carries it');
+    const logs = (await get(`${s.url}/train/${sumId}/logs`)).json.logs as string[];
+    t.ok(logs.some((l) => l.includes(`QUALITY WARNING (${w.reason}): ${w.message}`)), 'the job log says so');
     const r = await post(`${s.url}/summarize`, { model: 'tiny-sum', text: 'the meeting on day 30 was long' });
     t.equal(r.status, 200);
     t.type(r.json.summary, 'string');
