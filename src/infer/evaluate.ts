@@ -23,6 +23,7 @@ import { encodeSourceIds } from '../tasks/pair-encoding.ts';
 import { labeledExamples, pairExamples, type PairTask } from '../tasks/task-data.ts';
 import type { LanguageModelEntry, LoadedModel } from './model-cache.ts';
 import { sourceLimit, targetLimit } from '../store/manifest.ts';
+import { chatConversations } from '../tasks/chat-data.ts';
 
 export const MAX_EVAL_TOKENS = 20000;
 
@@ -65,6 +66,20 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
     const metrics = classifierMetrics(probs.map((p) => model.labels[argmaxIndex(p)]!), examples.map((e) => e.label), labels);
     return { model: model.ref, task, examples: examples.length, metrics, quality_warning: null };
   }
+  if (task === 'chat' && model.chat) {
+    // Chat: perplexity on the assistant tokens (content and <|end|>) of the conversations, as in training.
+    const conversations = chatConversations(rows, columns).slice(0, maxExamples);
+    const ids: number[] = [];
+    const counted: number[] = [];
+    for (const c of conversations) {
+      const r = model.chat.renderForTraining(c.messages);
+      ids.push(...r.ids);
+      counted.push(...r.weights);
+    }
+    const n = Math.min(ids.length, MAX_EVAL_TOKENS);
+    const loss = await languageModelLoss(model, Int32Array.from(ids.slice(0, n)), Uint8Array.from(counted.slice(0, n)));
+    return { model: model.ref, task, examples: conversations.length, metrics: { val_loss: loss, perplexity: Math.exp(loss) } };
+  }
   const texts = rows.map((r) => r[columns.text ?? 'text'] ?? '').filter((t) => t.length > 0).slice(0, maxExamples);
   const ids = encodeCorpus(texts, model.tokenizer).slice(0, MAX_EVAL_TOKENS);
   const loss = await languageModelLoss(model, ids);
@@ -73,9 +88,10 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
 
 /**
  * Mean next-token cross-entropy of a token stream, stepping the recurrent model statefully over up
- * to 16 parallel slices of it (each slice starts from the zero state, as generation does).
+ * to 16 parallel slices of it (each slice starts from the zero state, as generation does). With
+ * `counted`, only targets t with counted[t] = 1 enter the mean (chat: assistant tokens).
  */
-async function languageModelLoss(model: LanguageModelEntry, ids: Int32Array): Promise<number> {
+async function languageModelLoss(model: LanguageModelEntry, ids: Int32Array, counted?: Uint8Array): Promise<number> {
   const lm: RecurrentLanguageModel = model.lm;
   const rows = Math.max(1, Math.min(16, Math.floor(ids.length / 64)));
   const len = Math.floor(ids.length / rows);
@@ -89,11 +105,12 @@ async function languageModelLoss(model: LanguageModelEntry, ids: Int32Array): Pr
       const r = lm.step(input, state);
       disposeState(state);
       state = r.state;
-      const nll = tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.logSoftmax(r.logits), tf.oneHot(tf.tensor1d(next, 'int32'), lm.vocabSize)))));
+      const mask = Float32Array.from({ length: rows }, (_, k) => (counted ? counted[k * len + t + 1]! : 1));
+      const nll = tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(tf.logSoftmax(r.logits), tf.oneHot(tf.tensor1d(next, 'int32'), lm.vocabSize)), -1), tf.tensor1d(mask)))));
       r.logits.dispose();
       total += (await nll.data())[0]!;
       nll.dispose();
-      count += rows;
+      count += mask.reduce((a, b) => a + b, 0);
       if (t % 64 === 63) await yieldToEventLoop();
     }
   } finally {
