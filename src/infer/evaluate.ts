@@ -78,7 +78,7 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
     }
     const n = Math.min(ids.length, MAX_EVAL_TOKENS);
     const loss = await languageModelLoss(model, Int32Array.from(ids.slice(0, n)), Uint8Array.from(counted.slice(0, n)));
-    return { model: model.ref, task, examples: conversations.length, metrics: { val_loss: loss, perplexity: Math.exp(loss) } };
+    return { model: model.ref, task, examples: conversations.length, metrics: { val_loss: loss, perplexity: Math.exp(loss) }, quality_warning: null };
   }
   const texts = rows.map((r) => r[columns.text ?? 'text'] ?? '').filter((t) => t.length > 0).slice(0, maxExamples);
   const ids = encodeCorpus(texts, model.tokenizer).slice(0, MAX_EVAL_TOKENS);
