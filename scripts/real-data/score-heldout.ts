@@ -5,10 +5,13 @@
  *   copy_input  the source itself;
  *   lead        summarize: the source's first sentence;
  *   retrieval   the target of the most similar TRAINING row (a translation memory for translate, the
- *               nearest document's summary for summarize), by character-bigram Dice.
- * Metrics are src/eval/task-metrics.ts's (BLEU for translate, ROUGE-1/2/L for summarize).
+ *               nearest document's summary for summarize): the service's own index
+ *               (src/tasks/retrieval.ts, IDF-weighted character-bigram Dice), built on the training rows.
+ * Metrics and baselines are src/eval/task-metrics.ts's — the definitions the manifests use, here on
+ * rows the training job never saw (a manifest's figures are on the job's own validation split).
  */
-import { generationMetrics } from '../../src/eval/task-metrics.ts';
+import { copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline } from '../../src/eval/task-metrics.ts';
+import { RetrievalIndex } from '../../src/tasks/retrieval.ts';
 import type { InferenceService } from '../../src/infer/service.ts';
 import type { RealRow, RealTask } from './splits.ts';
 
@@ -23,41 +26,8 @@ export interface HeldOutScores {
   samples: Array<{ source: string; reference: string; output: string; retrieved: string }>;
 }
 
-/** The first sentence of a text (Intl.Segmenter), trimmed; the whole text when it has one. */
-export function leadSentence(text: string): string {
-  for (const s of new Intl.Segmenter('en', { granularity: 'sentence' }).segment(text.trim())) {
-    if (s.segment.trim() !== '') return s.segment.trim();
-  }
-  return '';
-}
-
-/** Lowercased, whitespace-collapsed character bigrams (with a space at both ends), as a set. */
-function bigrams(text: string): Set<string> {
-  const cps = Array.from(` ${text.toLowerCase().replace(/\s+/g, ' ').trim()} `);
-  const out = new Set<string>();
-  for (let i = 0; i + 1 < cps.length; i++) out.add(cps[i]! + cps[i + 1]!);
-  return out;
-}
-
-/** For each query, the target of the training row whose source has the highest bigram Dice (ties: first row). */
-export function nearestTargets(train: readonly RealRow[], queries: readonly string[]): string[] {
-  const keys = train.map((r) => bigrams(r.source));
-  return queries.map((q) => {
-    const qb = bigrams(q);
-    let best = -1;
-    let bestScore = -1;
-    keys.forEach((k, i) => {
-      let shared = 0;
-      for (const b of qb) if (k.has(b)) shared++;
-      const score = (2 * shared) / (qb.size + k.size);
-      if (score > bestScore) {
-        bestScore = score;
-        best = i;
-      }
-    });
-    return best < 0 ? '' : train[best]!.target;
-  });
-}
+/** `{copy_input_bleu: x}` → `{bleu: x}`. */
+const unprefix = (prefix: string, m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.slice(prefix.length + 1), v]));
 
 /** Runs `concurrency` requests at a time (greedy requests of one model share batched decoder steps). */
 async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -84,14 +54,14 @@ export async function scoreHeldOut(
   const started = performance.now();
   const outputs = await mapConcurrent(heldOut, opts.concurrency ?? 16, async (r) => (await service.seq2seq(task, { model, source: r.source })).text.trim());
   const decodeS = (performance.now() - started) / 1000;
-  const retrieved = nearestTargets(train, heldOut.map((r) => r.source));
-  const score = (preds: string[]) => generationMetrics(task, preds, refs, opts.targetLanguage);
+  const index = RetrievalIndex.build(train);
+  const retrieved = heldOut.map((r) => index.nearestTarget(r.source));
   return {
     rows: heldOut.length,
-    model: score(outputs),
-    copy_input: score(heldOut.map((r) => r.source)),
-    ...(task === 'summarize' ? { lead: score(heldOut.map((r) => leadSentence(r.source))) } : {}),
-    retrieval: score(retrieved),
+    model: generationMetrics(task, outputs, refs, opts.targetLanguage),
+    copy_input: unprefix('copy_input', copyInputBaseline(task, heldOut, opts.targetLanguage)),
+    ...(task === 'summarize' ? { lead: unprefix('lead', leadBaseline(heldOut)) } : {}),
+    retrieval: unprefix('retrieval', retrievalBaseline(task, retrieved, heldOut, opts.targetLanguage)),
     decode_s: Math.round(decodeS * 10) / 10,
     samples: heldOut.slice(0, opts.samples ?? 5).map((r, i) => ({ source: r.source, reference: r.target, output: outputs[i]!, retrieved: retrieved[i]! })),
   };
