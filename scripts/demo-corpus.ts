@@ -12,10 +12,11 @@ export const DEMO_CORPUS_SOURCE = {
   books: ['Gen1:1-Gen50:26', 'Exod1:1-Exod40:38'],
 };
 
-export function loadDemoCorpus(): string {
+/** The demo books by default; `books` takes any verse ranges `bible` accepts (e.g. 'Gen1:1-Rev22:21'). */
+export function loadDemoCorpus(books: readonly string[] = DEMO_CORPUS_SOURCE.books): string {
   let raw: string;
   try {
-    raw = execFileSync('bible', DEMO_CORPUS_SOURCE.books, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, COLUMNS: '100000' } });
+    raw = execFileSync('bible', books, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, COLUMNS: '100000' } });
   } catch (err) {
     throw new Error(`the demo corpus needs the \`bible\` command: apt-get install bible-kjv (${(err as Error).message})`);
   }
