@@ -7,7 +7,7 @@
  *
  * Usage:
  *   node --import tsx bench/retrieval-augmented.ts --data /work/real-data/translate-de-en.jsonl \
- *     --task translate --rows 3000 --val 200 --ra [--epochs 10] [--hp '{"units":128}'] [--tokenizer char]
+ *     --task translate --rows 3000 --val 200 --ra [--epochs 10] [--hp '{"units":128}'] [--tokenizer char|word|bpe] [--vocab N]
  * `--rows` takes a seeded random subset (seed 7) of the file; `--val` rows of it are held out (by
  * `group` when the rows have one). Data: scripts/real-data/*.ts produce the JSONL files.
  */
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     data: { type: 'string' }, task: { type: 'string', default: 'translate' }, rows: { type: 'string', default: '3000' },
     val: { type: 'string', default: '200' }, ra: { type: 'boolean', default: false }, epochs: { type: 'string', default: '10' },
     hp: { type: 'string', default: '{}' }, tokenizer: { type: 'string', default: 'char' }, 'no-group': { type: 'boolean', default: false },
-    lang: { type: 'string' },
+    lang: { type: 'string' }, vocab: { type: 'string' },
   },
 });
 const backend = await initBackend('wasm');
@@ -41,7 +41,7 @@ const rows = all.slice(0, Number(values.rows)).map((r) => (values['no-group'] ? 
 const examples = pairExamples(task, rows);
 const body: TrainRequest = {
   name: 'bench', task, dataset: { rows: [] },
-  tokenizer: { type: values.tokenizer as 'char' | 'word' },
+  tokenizer: { type: values.tokenizer as 'char' | 'word' | 'bpe', ...(values.vocab ? { vocab_size: Number(values.vocab) } : {}) },
   ...(values.lang ? { languages: { source: values.lang.split(':')[0]!, target: values.lang.split(':')[1]! } } : {}),
   hyperparameters: { epochs: Number(values.epochs), validation_split: Number(values.val) / examples.length, retrieval_augmented: values.ra, ...JSON.parse(values.hp!) },
 };
