@@ -43,6 +43,13 @@ t.test('train through the queue, follow progress over WebSocket, generate from t
   t.equal(manifest.task, 'generate');
   t.equal(manifest.training.epochs_completed, 2);
   t.type(manifest.metrics.perplexity, 'number');
+  // the n-gram baselines on the same held-out ids; the tiny model is either beaten by the bigram model
+  // (and the manifest says so) or beats it
+  const { perplexity, unigram_perplexity, bigram_perplexity } = manifest.metrics;
+  t.ok(bigram_perplexity > 1 && unigram_perplexity > bigram_perplexity, `unigram ${unigram_perplexity} > bigram ${bigram_perplexity}`);
+  if (perplexity < bigram_perplexity) t.equal(manifest.quality_warning, null);
+  else t.match(manifest.quality_warning, { metric: 'perplexity', baseline: 'bigram_perplexity' }, `perplexity ${perplexity} vs bigram ${bigram_perplexity}`);
+  t.same(end.result.quality_warning, manifest.quality_warning, 'the job result carries the same verdict');
 
   const gen = await post(`${s.url}/generate`, { model: 'tiny-lm', prompt: 'the ', parameters: { max_new_tokens: 10 } });
   t.equal(gen.status, 200);
