@@ -46,7 +46,9 @@ export interface HfBpeTokenizerJSON {
 }
 
 const KEY = 1 << 20;
+/** Encoded segments kept (words repeat; long CJK runs rarely do, so they are not cached). */
 const CACHE_LIMIT = 50_000;
+const CACHE_MAX_SEGMENT = 256;
 
 export class BpeTokenizer implements Tokenizer {
   readonly type = 'bpe' as const;
@@ -83,7 +85,7 @@ export class BpeTokenizer implements Tokenizer {
       if (!ids) {
         ids = this.encodeSegment(seg);
         if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        this.cache.set(seg, ids);
+        if (seg.length <= CACHE_MAX_SEGMENT) this.cache.set(seg, ids);
       }
       for (const id of ids) out.push(id);
     }
