@@ -8,8 +8,9 @@
  *
  * Data: $REAL_DATA/translate-de-en.jsonl or summarize-man.jsonl (npm run data:real). Rows are taken
  * in a fixed shuffled order (seed 1); the held-out rows are the trainer's own validation split.
- * Validation loss is per target token of each tokenizer, so it is not comparable across tokenizers:
- * compare the held-out metric. Not a test.
+ * Validation loss is per target token of each tokenizer, so it is not comparable across tokenizers;
+ * `val nats/char` is: val loss × (target tokens + <eos>) / target characters over the held-out rows —
+ * the teacher-forced cross-entropy per character of reference text. Not a test.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/select.ts';
 import { normalizeTrainRequest } from '../src/train/request.ts';
 import { trainSeq2Seq } from '../src/train/train-seq2seq.ts';
-import type { PairTask } from '../src/tasks/task-data.ts';
+import { splitExamples } from '../src/train/epoch-order.ts';
+import type { PairExample, PairTask } from '../src/tasks/task-data.ts';
 import type { TokenizerType } from '../src/tokenize/index.ts';
 
 const { values: args } = parseArgs({
@@ -45,17 +47,17 @@ for (let i = all.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
   [all[i], all[j]] = [all[j]!, all[i]!];
 }
-const rows = all.slice(0, Number(args.rows)).map((r) => ({ source: r.source, target: r.target }));
+const rows: PairExample[] = all.slice(0, Number(args.rows)).map((r) => ({ source: r.source, target: r.target }));
 const backend = await initBackend('wasm');
 console.log(`${task}: ${rows.length} rows (${args['held-out']} held out), ${args.epochs} epochs, backend ${backend.name}`);
-console.log('| tokenizer | vocab src/tgt | epochs | train s | train loss | val loss | metric | copy-input baseline |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| tokenizer | vocab src/tgt | epochs | train s | train loss | val loss (per token) | val nats/char | metric | copy-input baseline |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const spec of args.tokenizers.split(',')) {
   const [type, size] = spec.split(':') as [TokenizerType, string];
   const job = normalizeTrainRequest({
     name: 'bench',
     task,
-    dataset: { rows },
+    dataset: { rows: rows.map((r) => ({ source: r.source, target: r.target })) },
     languages: task === 'translate' ? { source: 'de', target: 'en' } : undefined,
     tokenizer: type === 'bpe' ? { type, vocab_size: Number(size) } : { type, max_vocab: Number(size) },
     hyperparameters: {
@@ -66,8 +68,16 @@ for (const spec of args.tokenizers.split(',')) {
   const out = await trainSeq2Seq(job, rows, { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
   const m = out.metrics;
   const key = task === 'translate' ? 'bleu' : 'rougeL';
+  const { val } = splitExamples(rows, job.hyperparameters.validation_split, job.hyperparameters.seed);
+  let tokens = 0;
+  let chars = 0;
+  for (const e of val) {
+    tokens += Math.min(out.targetTokenizer.encode(e.target).length + 1, job.hyperparameters.max_target_length);
+    chars += Array.from(e.target).length;
+  }
+  const natsPerChar = ((m.val_loss ?? Number.NaN) * tokens) / chars;
   console.log(
-    `| ${spec} | ${out.sourceTokenizer.vocabSize}/${out.targetTokenizer.vocabSize} | ${out.epochsCompleted} | ${out.durationSec.toFixed(0)} | ${m.train_loss?.toFixed(3)} | ${m.val_loss?.toFixed(3)} | ${key} ${(100 * (m[key] ?? 0)).toFixed(2)} | ${(100 * (m[`copy_input_${key}`] ?? 0)).toFixed(2)} |`,
+    `| ${spec} | ${out.sourceTokenizer.vocabSize}/${out.targetTokenizer.vocabSize} | ${out.epochsCompleted} | ${out.durationSec.toFixed(0)} | ${m.train_loss?.toFixed(3)} | ${m.val_loss?.toFixed(3)} | ${natsPerChar.toFixed(3)} | ${key} ${(100 * (m[key] ?? 0)).toFixed(2)} | ${(100 * (m[`copy_input_${key}`] ?? 0)).toFixed(2)} |`,
   );
   console.error(JSON.stringify({ spec, metrics: m }));
   out.model.dispose();
