@@ -19,6 +19,7 @@ import { initBackend } from '../src/backend/select.ts';
 import { normalizeTrainRequest } from '../src/train/request.ts';
 import { trainSeq2Seq } from '../src/train/train-seq2seq.ts';
 import { splitExamples } from '../src/train/epoch-order.ts';
+import { predictTexts } from '../src/tasks/seq2seq-forward.ts';
 import type { PairExample, PairTask } from '../src/tasks/task-data.ts';
 import type { TokenizerType } from '../src/tokenize/index.ts';
 
@@ -50,8 +51,8 @@ for (let i = all.length - 1; i > 0; i--) {
 const rows: PairExample[] = all.slice(0, Number(args.rows)).map((r) => ({ source: r.source, target: r.target }));
 const backend = await initBackend('wasm');
 console.log(`${task}: ${rows.length} rows (${args['held-out']} held out), ${args.epochs} epochs, backend ${backend.name}`);
-console.log('| tokenizer | vocab src/tgt | epochs | train s | train loss | val loss (per token) | val nats/char | metric | copy-input baseline |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| tokenizer | vocab src/tgt | epochs | train s | train loss | val loss (per token) | val nats/char | metric | copy-input baseline | greedy outputs: distinct / blank (of 100) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const spec of args.tokenizers.split(',')) {
   const [type, size] = spec.split(':') as [TokenizerType, string];
   const job = normalizeTrainRequest({
@@ -76,9 +77,12 @@ for (const spec of args.tokenizers.split(',')) {
     chars += Array.from(e.target).length;
   }
   const natsPerChar = ((m.val_loss ?? Number.NaN) * tokens) / chars;
+  const hp = job.hyperparameters;
+  const outputs = await predictTexts(out.model, val.slice(0, 100), out.sourceTokenizer, out.targetTokenizer, hp.max_source_length, hp.max_target_length);
+  const blank = outputs.filter((o) => o.trim() === '').length;
   console.log(
-    `| ${spec} | ${out.sourceTokenizer.vocabSize}/${out.targetTokenizer.vocabSize} | ${out.epochsCompleted} | ${out.durationSec.toFixed(0)} | ${m.train_loss?.toFixed(3)} | ${m.val_loss?.toFixed(3)} | ${natsPerChar.toFixed(3)} | ${key} ${(100 * (m[key] ?? 0)).toFixed(2)} | ${(100 * (m[`copy_input_${key}`] ?? 0)).toFixed(2)} |`,
+    `| ${spec} | ${out.sourceTokenizer.vocabSize}/${out.targetTokenizer.vocabSize} | ${out.epochsCompleted} | ${out.durationSec.toFixed(0)} | ${m.train_loss?.toFixed(3)} | ${m.val_loss?.toFixed(3)} | ${natsPerChar.toFixed(3)} | ${key} ${(100 * (m[key] ?? 0)).toFixed(2)} | ${(100 * (m[`copy_input_${key}`] ?? 0)).toFixed(2)} | ${new Set(outputs).size} / ${blank} |`,
   );
-  console.error(JSON.stringify({ spec, metrics: m }));
+  console.error(JSON.stringify({ spec, metrics: m, outputs: outputs.slice(0, 5) }));
   out.model.dispose();
 }
