@@ -14,5 +14,6 @@ export const OPENAPI_INFO = {
     { name: 'datasets', description: 'Uploaded training data' },
     { name: 'models', description: 'The model store' },
     { name: 'operations', description: 'Health, readiness, docs' },
+    { name: 'openai', description: 'OpenAI-compatible API under /v1 (the official openai client works unchanged; docs/openai.md)' },
   ],
 };

@@ -2,10 +2,10 @@
 // server: models, completions (JSON and SSE), n, stop, seed, usage, logprobs, Seq2Seq through
 // completions, errors mapped to the client's classes, and an aborted stream freeing its batch row.
 import t, { type Test } from 'tap';
-import { cp } from 'node:fs/promises';
+import { cp, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import OpenAI, { BadRequestError, NotFoundError, RateLimitError } from 'openai';
+import OpenAI, { BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai';
 import { ROOT, post, publishTinyModel, startServer, waitFor } from '../helpers/app.ts';
 
 /** Expects `p` to reject with the client error class `cls`, status, and our error body's code and param. */
@@ -178,6 +178,29 @@ t.test('/v1 completions with the openai client', async (t) => {
     await rejects(t, client.completions.create({ ...base, prompt: ['a', 'b'] }), BadRequestError, 'unsupported_parameter', 'prompt', 'batched prompts');
     await rejects(t, client.completions.create({ ...base, bogus: 1 } as never), BadRequestError, 'invalid_request', 'bogus', 'an unknown field');
     t.ok((await client.completions.create({ ...base, max_tokens: 2, echo: false, best_of: 1, logit_bias: {}, user: 'u-1' })).choices[0], 'no-op values of unsupported fields are accepted');
+  });
+
+  await t.test('a failure after the stream started: a data: {"error"} event, then [DONE]', async (t) => {
+    // A real failure: a model whose weights are all NaN publishes and loads, but no token can be chosen.
+    await publishTinyModel(s.config, 'broken');
+    const weights = path.join(s.config.modelsDir, 'broken', '1', 'weights.bin');
+    await writeFile(weights, new Uint8Array(new Float32Array((await stat(weights)).size / 4).fill(NaN).buffer));
+    const res = await fetch(`${s.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'broken', prompt: 'the ', stream: true }) });
+    t.equal(res.status, 200, 'the stream had started');
+    const events = (await res.text()).split('\n\n').filter(Boolean);
+    t.same(events.at(-1), 'data: [DONE]', '[DONE] last');
+    const error = JSON.parse(events.at(-2)!.replace(/^data: /, ''));
+    t.same(Object.keys(error.error).sort(), ['code', 'message', 'param', 'type'], 'the one error shape');
+    t.equal(error.error.code, 'internal_error');
+    try {
+      for await (const _ of await client.completions.create({ model: 'broken', prompt: 'the ', stream: true })) void _;
+      t.fail('the client should throw');
+    } catch (err) {
+      t.type(err, OpenAI.APIError, 'the client raises the error event');
+      t.equal((err as InstanceType<typeof OpenAI.APIError>).code, 'internal_error');
+    }
+    await rejects(t, client.completions.create({ model: 'broken', prompt: 'the ' }), InternalServerError, 'internal_error', null, 'not streamed: a 500');
+    t.equal(s.app.services.inference.inFlight, 0, 'nothing left in flight');
   });
 
   await t.test('429 with Retry-After → RateLimitError; an aborted stream frees its batch row at once', async (t) => {
