@@ -208,7 +208,8 @@ t.test('/v1 completions with the openai client', async (t) => {
     await publishTinyModel(small.config, 'tiny');
     const c = new OpenAI({ baseURL: `${small.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const abort = new AbortController();
-    const stream = await c.completions.create({ model: 'tiny', prompt: 'the ', max_tokens: 100000, stream: true }, { signal: abort.signal });
+    // Greedy: deterministic, so the stream surely outlives the checks (a sampled one could end at <eos>).
+    const stream = await c.completions.create({ model: 'tiny', prompt: 'the ', max_tokens: 100000, temperature: 0, stream: true }, { signal: abort.signal });
     const baseline = tf.memory().numTensors;
     let seen = 0;
     let finished = false;
@@ -244,5 +245,20 @@ t.test('/v1 completions with the openai client', async (t) => {
     t.ok(tf.memory().numTensors <= baseline, 'no tensors left behind');
     const after = await c.completions.create({ model: 'tiny', prompt: 'the ', max_tokens: 3 });
     t.equal(after.usage!.completion_tokens, 3, 'the slot is free again');
+
+    // Not streamed: a client that gives up on the request also frees its row.
+    const gone = new AbortController();
+    const pending = fetch(`${small.url}/v1/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, signal: gone.signal,
+      body: JSON.stringify({ model: 'tiny', prompt: 'the ', max_tokens: 100000, temperature: 0 }),
+    }).then(() => 'answered', (err: unknown) => ((err as Error).name === 'AbortError' ? 'aborted' : String(err)));
+    await waitFor(() => small.app.services.inference.inFlight === 1, 5000, 'the request to be running');
+    gone.abort();
+    t.equal(await pending, 'aborted');
+    await waitFor(() => small.app.services.inference.inFlight === 0, 5000, 'in-flight to return to 0 after the abort');
+    t.pass('a non-streamed request aborted by its client is cancelled');
+    // After an aborted request undici opens a spare connection that never sends a request; Node keeps
+    // it until keepAliveTimeout (72 s), which would hold this server's close() that long.
+    small.app.server.closeAllConnections();
   });
 });

@@ -73,7 +73,7 @@ t.test('planGeneration: OpenAI fields → GenerationParameters', async (t) => {
   t.same(p.logprobs, { top: 2 });
   t.same([p.seedOf(0), p.seedOf(1)], [3, 4]);
   t.same([p.stream, p.includeUsage], [false, false]);
-  t.equal(planGeneration(chat({ stream_options: { include_usage: true } }), limits).includeUsage, false, 'include_usage needs stream');
+  t.equal(refusal(() => planGeneration(chat({ stream_options: { include_usage: true } }), limits)).param, 'stream_options', 'stream_options needs stream: true');
   t.equal(planGeneration(chat({ stream: true, stream_options: { include_usage: true } }), limits).includeUsage, true);
 
   t.equal(planGeneration(chat({ temperature: 0 }), limits).parameters.do_sample, false, 'temperature 0 = greedy');

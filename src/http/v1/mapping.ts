@@ -169,6 +169,8 @@ export function planGeneration(req: ChatCompletionRequest | CompletionRequest, l
   });
   if (stop.some((s) => s.length > 256)) throw bad('stop', 'stop sequences must be at most 256 characters');
 
+  if (req.stream_options !== undefined && req.stream !== true) throw bad('stream_options', 'stream_options is only allowed with stream: true');
+
   let logprobs: GenerationPlan['logprobs'] = null;
   if ('messages' in req) {
     if (req.top_logprobs !== undefined && req.top_logprobs > 0 && req.logprobs !== true) throw bad('top_logprobs', 'top_logprobs needs logprobs: true');
@@ -197,7 +199,7 @@ export function planGeneration(req: ChatCompletionRequest | CompletionRequest, l
     seedOf,
     logprobs,
     stream: req.stream === true,
-    includeUsage: req.stream === true && req.stream_options?.include_usage === true,
+    includeUsage: req.stream_options?.include_usage === true,
   };
 }
 

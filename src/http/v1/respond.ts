@@ -64,6 +64,16 @@ function openSse(reply: FastifyReply) {
   };
 }
 
+/**
+ * The client went away: no answer, and the connection is closed now — a half-closed socket left to
+ * the keep-alive timeout would hold the server's shutdown for that long.
+ */
+function hangUp(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  reply.raw.destroy();
+  return reply;
+}
+
 export interface OpenAIRun {
   kind: Kind;
   plan: GenerationPlan;
@@ -85,6 +95,7 @@ export async function respondOpenAI(req: FastifyRequest, reply: FastifyReply, o:
   if (!plan.stream) {
     const events: TokenEvent[][] = Array.from({ length: plan.n }, () => []);
     const results = await runChoices(plan.n, (i, signal) => o.run(paramsOf(i), { signal, onToken: keepEvents ? (e) => events[i]!.push(e) : undefined }), abort.signal);
+    if (abort.signal.aborted) return hangUp(reply);
     const choices: ChoiceResult[] = results.map((result, i) => ({ result, events: events[i]! }));
     return kind === 'chat' ? chatCompletion(o.env, choices, keepEvents) : textCompletion(o.env, choices, keepEvents, o.promptChars);
   }
