@@ -171,3 +171,73 @@ t.test('fits 1 MB of text to 8,000 pieces', async (t) => {
   t.ok(tok.encode(sample).length < sample.length / 3, 'a trained vocabulary compresses its own text');
   t.same(hf(tok as BpeTokenizer).encode(sample, { add_special_tokens: false }).ids, tok.encode(sample), 'and Tokenizers.js agrees at this size');
 });
+
+/**
+ * Reference trainer: the textbook loop that recounts every pair before each merge, with the same
+ * alphabet, tie rule (highest count, then lowest left id, then lowest right id), reserved strings
+ * and min frequency 2. trainBpe's incremental counts must pick exactly the same merges.
+ */
+function naiveMerges(texts: string[], vocabSize: number): Array<[string, string]> {
+  const model = trainBpe(texts, { vocabSize, minFrequency: Number.MAX_SAFE_INTEGER }); // the alphabet, no merges
+  const vocab = [...model.vocab];
+  const ids = new Map(vocab.map((p, i) => [p, i]));
+  const counts = new Map<string, number>();
+  for (const text of texts) for (const seg of segmentText(text)) counts.set(seg, (counts.get(seg) ?? 0) + 1);
+  let words = [...counts].map(([seg, n]) => ({ syms: Array.from(seg, (ch) => ids.get(ch) ?? -1), n }));
+  const merges: Array<[string, string]> = [];
+  const banned = new Set<string>();
+  while (vocab.length < vocabSize) {
+    const pairs = new Map<string, number>();
+    for (const w of words) {
+      for (let i = 0; i + 1 < w.syms.length; i++) {
+        if (w.syms[i] < 0 || w.syms[i + 1] < 0) continue;
+        const k = `${w.syms[i]},${w.syms[i + 1]}`;
+        if (!banned.has(k)) pairs.set(k, (pairs.get(k) ?? 0) + w.n);
+      }
+    }
+    let best: [number, number, number] | undefined;
+    for (const [k, c] of pairs) {
+      const [a, b] = k.split(',').map(Number) as [number, number];
+      if (!best || c > best[0] || (c === best[0] && (a < best[1] || (a === best[1] && b < best[2])))) best = [c, a, b];
+    }
+    if (!best || best[0] < 2) break;
+    const [, a, b] = best;
+    const text = vocab[a] + vocab[b];
+    if (/^<(pad|bos|eos|unk|0x[0-9A-F]{2})>$/.test(text)) {
+      banned.add(`${a},${b}`);
+      continue;
+    }
+    let id = ids.get(text);
+    if (id === undefined) {
+      id = vocab.length;
+      vocab.push(text);
+      ids.set(text, id);
+    }
+    merges.push([vocab[a], vocab[b]]);
+    words = words.map((w) => {
+      const out: number[] = [];
+      for (let i = 0; i < w.syms.length; i++) {
+        if (i + 1 < w.syms.length && w.syms[i] === a && w.syms[i + 1] === b) {
+          out.push(id!);
+          i++;
+        } else out.push(w.syms[i]);
+      }
+      return { syms: out, n: w.n };
+    });
+  }
+  return merges;
+}
+
+t.test('incremental pair counts pick the same merges as recounting before every merge', async (t) => {
+  const cases: Array<[string, string[], number]> = [
+    ['runs and overlaps', ['aaaa aaa aa a', 'abab ababab abab', 'aaaaaaa bbbb', 'a a a a'], 300],
+    ['reserved strings', ['<0x41> <0x41> <eos> <eos> <unk><unk>', '<0x41>'], 320],
+    ['mixed scripts', [...VARIED, ...VARIED, VARIED[2]!], 420],
+    ['english docs', ENGLISH.map((e) => e.slice(0, 6000)), 600],
+  ];
+  for (const [name, texts, size] of cases) {
+    const expected = naiveMerges(texts, size);
+    t.ok(expected.length >= 5, `${name}: ${expected.length} merges`);
+    t.same(trainBpe(texts, { vocabSize: size }).merges, expected, name);
+  }
+});
