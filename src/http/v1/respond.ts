@@ -64,10 +64,7 @@ function openSse(reply: FastifyReply) {
   };
 }
 
-/**
- * The client went away: no answer, and the connection is closed now — a half-closed socket left to
- * the keep-alive timeout would hold the server's shutdown for that long.
- */
+/** The client went away (its choices are already cancelled): nothing to answer; close the connection. */
 function hangUp(reply: FastifyReply): FastifyReply {
   reply.hijack();
   reply.raw.destroy();
