@@ -151,6 +151,22 @@ t.test('/v1 completions with the openai client', async (t) => {
     });
   });
 
+  await t.test('presence / frequency penalties reach the sampler; top_logprobs on /generate too', async (t) => {
+    const run = (over: object) => client.completions.create({ model: 'tiny', prompt: 'the ', max_tokens: 80, temperature: 0, ...over }).then((r) => r.choices[0]!.text);
+    const plain = await run({});
+    const distinct = (s: string) => new Set(s).size;
+    const penalised = await run({ frequency_penalty: 2 });
+    t.not(penalised, plain, 'a frequency penalty changes the greedy output');
+    t.ok(distinct(penalised) > distinct(plain), `more distinct characters with the penalty (${distinct(penalised)} vs ${distinct(plain)})`);
+    t.not(await run({ presence_penalty: 2 }), plain, 'so does a presence penalty');
+    t.equal(await run({ presence_penalty: 0, frequency_penalty: 0 }), plain, '0 is off');
+
+    const g = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', stream: true, parameters: { max_new_tokens: 5, do_sample: false, top_logprobs: 2 } });
+    const tokens = String(g.json).split('\n\n').filter((e) => e.startsWith('event: token')).map((e) => JSON.parse(e.split('\ndata: ')[1]!));
+    t.equal(tokens.length, 5);
+    t.ok(tokens.every((e) => e.top_logprobs.length === 2 && e.top_logprobs[0].token_id === e.token_id), 'token events list the alternatives, the greedy pick first');
+  });
+
   await t.test('Seq2Seq models: the prompt is the input text', async (t) => {
     const r = await client.completions.create({ model: 'numbers-en-fr', prompt: 'twenty-one' });
     t.equal(r.choices[0]!.text, 'vingt et un');
