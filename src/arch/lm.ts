@@ -56,13 +56,15 @@ export function buildLanguageModel(spec: LanguageModelSpec): tf.LayersModel {
  * Mean token cross-entropy of logits [B, T, V] against ids [B, T] (int32). Positions whose target
  * is `ignoreId` (padding) are left out of the mean. Returns a scalar.
  */
-export function sequenceCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreId = -1): tf.Scalar {
+export function sequenceCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreId = -1, labelSmoothing = 0): tf.Scalar {
   return tf.tidy(() => {
     const vocab = logits.shape[logits.shape.length - 1]!;
     const flatLogits = logits.reshape([-1, vocab]);
     const flatTargets = targets.reshape([-1]).toInt();
     const logProbs = tf.logSoftmax(flatLogits);
-    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(flatTargets, vocab)), -1);
+    let picked = tf.sum(tf.mul(logProbs, tf.oneHot(flatTargets, vocab)), -1);
+    // Label smoothing ε (Szegedy et al. 2016): the target distribution is (1 − ε)·one-hot + ε·uniform.
+    if (labelSmoothing > 0) picked = tf.add(tf.mul(picked, 1 - labelSmoothing), tf.mul(tf.mean(logProbs, -1), labelSmoothing));
     if (ignoreId < 0) return tf.neg(tf.mean(picked)) as tf.Scalar;
     const mask = tf.notEqual(flatTargets, ignoreId).toFloat();
     return tf.neg(tf.div(tf.sum(tf.mul(picked, mask)), tf.maximum(tf.sum(mask), 1))) as tf.Scalar;

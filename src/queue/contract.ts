@@ -26,8 +26,24 @@ export interface TrainJobData {
     dropout: number;
     sequence_length: number;
     batch_size: number;
-    epochs: number;
+    /** Upper bound on passes over the training split (`epochs` in a request is its alias). */
+    max_epochs: number;
+    /** Upper bound on optimizer steps over the whole run; null = none. */
+    max_steps: number | null;
+    /** Upper bound on training seconds (across resumes); null = none. */
+    time_budget_s: number | null;
+    /** Held-out evaluations without an improvement > min_delta before stopping; null = no early stopping. */
+    patience: number | null;
+    min_delta: number;
+    /** Also evaluate the held-out loss every this many steps (null = at epoch ends only). */
+    eval_every_steps: number | null;
     learning_rate: number;
+    lr_schedule: 'constant' | 'cosine' | 'plateau';
+    warmup_steps: number;
+    /** Seq2Seq: label smoothing ε of the training loss (the held-out loss is plain cross-entropy). */
+    label_smoothing: number;
+    /** Decoupled (AdamW) weight decay on weight matrices; 0 = off. */
+    weight_decay: number;
     validation_split: number;
     seed: number;
     max_steps_per_epoch: number | null;
@@ -42,8 +58,20 @@ export interface TrainJobData {
     /** Seq2Seq: the encoder also reads the target of the nearest training example (tasks/retrieval.ts). */
     retrieval_augmented: boolean;
   };
+  /**
+   * Hyperparameters the request left unset that the trainer sizes from the data (train/auto-size.ts);
+   * absent or empty = none (language models, and jobs queued before the policy existed).
+   */
+  auto_size?: AutoSizedHyperparameter[];
   submitted_at: string;
 }
+
+export const AUTO_SIZED = ['units', 'layers', 'embedding_dim', 'batch_size', 'learning_rate', 'dropout'] as const;
+export type AutoSizedHyperparameter = (typeof AUTO_SIZED)[number];
+
+/** Why training ended: see train/loop.ts. */
+export type StopReason = 'converged' | 'max_epochs' | 'max_steps' | 'time_budget' | 'cancelled';
+export const STOP_REASONS: readonly StopReason[] = ['converged', 'max_epochs', 'max_steps', 'time_budget', 'cancelled'];
 
 /** Reported with job.updateProgress after every few batches and at every epoch end. */
 export interface TrainProgressData {
@@ -53,13 +81,18 @@ export interface TrainProgressData {
   steps: number;
   loss: number | null;
   val_loss: number | null;
+  /** The best held-out loss so far (the weights that will be published). */
+  best_val_loss: number | null;
+  learning_rate: number;
   tokens_per_sec: number | null;
   eta_s: number | null;
+  /** Set in the last report: why training ended. */
+  stop_reason: StopReason | null;
 }
 
 /** The job's return value. A cancelled job completes with `cancelled: true` (never retried). */
 export type TrainJobResult =
-  | { cancelled: false; model: string; version: number; metrics: Record<string, number>; quality_warning?: QualityWarning | null }
+  | { cancelled: false; model: string; version: number; metrics: Record<string, number>; quality_warning?: QualityWarning | null; stop_reason?: StopReason }
   | { cancelled: true; reason: string };
 
 /** Redis key the API sets to ask the worker to stop a job at its next batch. */

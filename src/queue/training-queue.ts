@@ -7,7 +7,7 @@ import { Queue, QueueEvents, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ServiceError } from '../errors.ts';
 import { apiRedis, blockingRedis } from './connection.ts';
-import { CANCEL_TTL_S, TRAIN_QUEUE, cancelKey, type TrainJobData, type TrainJobResult, type TrainProgressData } from './contract.ts';
+import { CANCEL_TTL_S, TRAIN_QUEUE, cancelKey, type StopReason, type TrainJobData, type TrainJobResult, type TrainProgressData } from './contract.ts';
 import type { QualityWarning } from '../eval/quality.ts';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -22,7 +22,7 @@ export interface JobView {
   started_at: string | null;
   finished_at: string | null;
   error: string | null;
-  result: { model: string; version: number; metrics: Record<string, number>; quality_warning: QualityWarning | null } | null;
+  result: { model: string; version: number; metrics: Record<string, number>; quality_warning: QualityWarning | null; stop_reason?: StopReason } | null;
   request: Omit<TrainJobData, 'dataset'> & { dataset: ReturnType<typeof describeInline> };
 }
 
@@ -183,7 +183,7 @@ export class TrainingQueue {
       started_at: iso(job.processedOn),
       finished_at: state === 'completed' || state === 'failed' ? iso(job.finishedOn) : null,
       error: state === 'failed' ? job.failedReason ?? 'failed' : null,
-      result: result && !result.cancelled ? { model: result.model, version: result.version, metrics: result.metrics, quality_warning: result.quality_warning ?? null } : null,
+      result: result && !result.cancelled ? { model: result.model, version: result.version, metrics: result.metrics, quality_warning: result.quality_warning ?? null, ...(result.stop_reason ? { stop_reason: result.stop_reason } : {}) } : null,
       // Inline training text can be large: the view names its size, not its content.
       request: { ...job.data, dataset: describeInline(job.data.dataset) },
     };

@@ -2,13 +2,15 @@
 import { ChatMessage } from './chat.ts';
 import { Type, type Static } from '@sinclair/typebox';
 import { ModelName, NullableQualityWarning } from './common.ts';
-import type { TrainJobData } from '../queue/contract.ts';
+import { STOP_REASONS, type TrainJobData } from '../queue/contract.ts';
 
 /** Defaults of every hyperparameter: documented in the schema below and applied by train/request.ts. */
 export const HYPERPARAMETER_DEFAULTS = {
   layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
-  epochs: 10, learning_rate: 0.002, validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
-  bidirectional: true, max_source_length: 256, max_target_length: 128, clip_norm: null, retrieval_augmented: false,
+  max_epochs: 50, max_steps: null, time_budget_s: null, patience: 3, min_delta: 0.001, eval_every_steps: null,
+  learning_rate: 0.002, lr_schedule: 'plateau', warmup_steps: 100, label_smoothing: 0.1, weight_decay: 0,
+  validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
+  bidirectional: true, max_source_length: 256, max_target_length: 128, clip_norm: 5, retrieval_augmented: false,
 } as const satisfies TrainJobData['hyperparameters'];
 const D = HYPERPARAMETER_DEFAULTS;
 
@@ -20,12 +22,22 @@ export const Hyperparameters = Type.Object(
     dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: D.dropout, description: 'Dropout on recurrent outputs during training.' })),
     sequence_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: D.sequence_length, description: 'Tokens per training window (truncated BPTT length).' })),
     batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, default: D.batch_size, description: 'Windows per batch.' })),
-    epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: D.epochs, description: 'Passes over the training split.' })),
-    learning_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: D.learning_rate, description: 'Adam learning rate.' })),
+    max_epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: D.max_epochs, description: 'Upper bound on passes over the training split; training usually stops earlier, when the held-out loss stops improving (`patience`). The best held-out checkpoint is published.' })),
+    epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'A fixed number of epochs: the same as `max_epochs` with early stopping off (unless `patience` is also given). The best held-out checkpoint is still published. Give `epochs` or `max_epochs`, not both.' })),
+    max_steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000000, description: 'Upper bound on optimizer steps over the whole run (default: none).' })),
+    time_budget_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 604800, description: 'Upper bound on training time in seconds, counted across resumes (default: none). The best checkpoint so far is published.' })),
+    patience: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: D.patience, description: 'Early stopping: held-out evaluations in a row without an improvement of more than `min_delta` before training stops (stop_reason "converged").' })),
+    min_delta: Type.Optional(Type.Number({ minimum: 0, maximum: 10, default: D.min_delta, description: 'Early stopping: the held-out loss must fall by more than this (nats per token) to count as an improvement.' })),
+    eval_every_steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Also evaluate the held-out loss (and count patience) every this many optimizer steps; useful when an epoch is long (default: at epoch ends only).' })),
+    learning_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: D.learning_rate, description: 'Peak Adam learning rate (after warm-up).' })),
+    lr_schedule: Type.Optional(Type.Union([Type.Literal('plateau'), Type.Literal('cosine'), Type.Literal('constant')], { default: D.lr_schedule, description: 'After warm-up: plateau = halve the rate after every held-out evaluation without improvement; cosine = cosine decay to 5% over max_steps (or max_epochs); constant.' })),
+    warmup_steps: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, default: D.warmup_steps, description: 'Linear learning-rate warm-up over this many optimizer steps.' })),
+    label_smoothing: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.label_smoothing, description: 'Seq2Seq: label smoothing of the training loss (the held-out loss is plain cross-entropy).' })),
+    weight_decay: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: D.weight_decay, description: 'Decoupled (AdamW) weight decay on weight matrices; 0 = off.' })),
     validation_split: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.validation_split, description: 'Share of the text (its tail) held out for validation and perplexity.' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: D.seed, description: 'Seed for initialisation, shuffling and dropout.' })),
     max_steps_per_epoch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Cap on batches per epoch (default: the whole training split).' })),
-    clip_norm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Clip the gradients\' global L2 norm to this value before each Adam step (off when absent); guards recurrent nets against exploding gradients.' })),
+    clip_norm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, default: D.clip_norm, description: 'Clip the gradients\' global L2 norm to this value before each Adam step; guards recurrent nets against exploding gradients.' })),
     bidirectional: Type.Optional(Type.Boolean({ default: D.bidirectional, description: 'Seq2Seq and classify: bidirectional encoder layers.' })),
     max_source_length: Type.Optional(Type.Integer({ minimum: 4, maximum: 4096, default: D.max_source_length, description: 'Seq2Seq and classify: tokens of input kept; longer inputs are truncated (training and serving; `details.truncated_input_tokens` says how many were dropped).' })),
     max_target_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 4096, default: D.max_target_length, description: 'Seq2Seq: target tokens trained on, including <eos>; longer targets are truncated.' })),
@@ -126,9 +138,12 @@ export const TrainProgress = Type.Object(
     step: Type.Integer(),
     steps: Type.Integer(),
     loss: Type.Union([Type.Number(), Type.Null()]),
-    val_loss: Type.Union([Type.Number(), Type.Null()]),
+    val_loss: Type.Union([Type.Number(), Type.Null()], { description: 'The latest held-out loss.' }),
+    best_val_loss: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'The best held-out loss so far: the checkpoint that will be published.' })),
+    learning_rate: Type.Optional(Type.Number({ description: 'The learning rate of the next step (schedule).' })),
     tokens_per_sec: Type.Union([Type.Number(), Type.Null()]),
     eta_s: Type.Union([Type.Number(), Type.Null()]),
+    stop_reason: Type.Optional(Type.Union([...STOP_REASONS.map((r) => Type.Literal(r)), Type.Null()], { description: 'Set when training ended: converged (early stopping), max_epochs, max_steps, time_budget or cancelled.' })),
   },
   { $id: 'TrainProgress' },
 );
@@ -149,6 +164,7 @@ export const Job = Type.Object(
       Type.Object({
         model: Type.String(), version: Type.Integer(), metrics: Type.Record(Type.String(), Type.Number(), { description: 'Held-out metrics beside their baselines on the same rows (copy_input_*, lead_*, retrieval_*, majority_class_*, unigram/bigram_perplexity).' }),
         quality_warning: NullableQualityWarning,
+        stop_reason: Type.Optional(Type.Union(STOP_REASONS.map((r) => Type.Literal(r)), { description: 'Why training ended.' })),
       }),
       Type.Null(),
     ]),

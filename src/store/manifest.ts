@@ -37,7 +37,8 @@ export interface ManifestInput {
   /** Null (or absent, before quality reports) when the model beats its baselines; see eval/quality.ts. */
   quality_warning?: QualityWarning | null;
   dataset: { sha256: string; id?: string; bytes: number; source?: string; license?: string };
-  training: { job_id?: string; epochs_completed: number; steps?: number; tokens_per_sec?: number; duration_s?: number; seed?: number };
+  /** How training went: `stop_reason` (converged|max_epochs|max_steps|time_budget), `best_epoch` (the published weights), `steps`. */
+  training: { job_id?: string; epochs_completed: number; tokens_per_sec?: number; duration_s?: number; seed?: number; stop_reason?: string; best_epoch?: number; steps?: number };
   /** The tfjs backend the model was trained on (e.g. 'wasm', 'tensorflow', 'cpu'). */
   backend: string;
   /** ISO-8601 timestamp. */

@@ -28,12 +28,21 @@ export interface CheckpointState {
   last_val_loss: number | null;
   trained_tokens: number;
   saved_at: string;
+  /** Early-stopping state (absent in checkpoints written before it existed). */
+  global_step?: number;
+  elapsed_s?: number;
+  bad_evals?: number;
+  plateau_scale?: number;
+  /** The best held-out evaluation so far; its weights are best.bin. */
+  best?: { val_loss: number; epoch: number; train_loss: number | null } | null;
 }
 
 export interface LoadedCheckpoint {
   state: CheckpointState;
   modelWeights: tf.Tensor[];
   optimizerWeights: NamedTensor[];
+  /** The best evaluation's weights (same order as modelWeights), when the checkpoint has them. */
+  bestWeights?: tf.Tensor[];
 }
 
 async function encodeTo(file: string, tensors: NamedTensor[]): Promise<tf.io.WeightsManifestEntry[]> {
@@ -72,7 +81,7 @@ export class CheckpointDir {
   }
 
   private async loadFrom(dir: string): Promise<LoadedCheckpoint | null> {
-    let meta: { state: CheckpointState; model: tf.io.WeightsManifestEntry[]; optimizer: tf.io.WeightsManifestEntry[] };
+    let meta: { state: CheckpointState; model: tf.io.WeightsManifestEntry[]; optimizer: tf.io.WeightsManifestEntry[]; best?: tf.io.WeightsManifestEntry[] };
     try {
       meta = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8'));
     } catch {
@@ -80,9 +89,11 @@ export class CheckpointDir {
     }
     let model: tf.NamedTensorMap;
     let optimizer: tf.NamedTensorMap;
+    let best: tf.NamedTensorMap | undefined;
     try {
       model = await decodeFrom(path.join(dir, 'model.bin'), meta.model);
       optimizer = await decodeFrom(path.join(dir, 'optimizer.bin'), meta.optimizer);
+      if (meta.best) best = await decodeFrom(path.join(dir, 'best.bin'), meta.best);
     } catch {
       return null; // a damaged checkpoint: fall back to an older one, or start afresh
     }
@@ -90,10 +101,12 @@ export class CheckpointDir {
       state: meta.state,
       modelWeights: meta.model.map((s) => model[s.name]!),
       optimizerWeights: meta.optimizer.map((s) => ({ name: s.name, tensor: optimizer[s.name]! })),
+      ...(best && meta.best ? { bestWeights: meta.best.map((s) => best[s.name]!) } : {}),
     };
   }
 
-  async save(state: CheckpointState, weights: readonly tf.Tensor[], optimizer: tf.Optimizer): Promise<void> {
+  /** Saves a checkpoint; `best` = the best evaluation's weights (best.bin), kept across resumes. */
+  async save(state: CheckpointState, weights: readonly tf.Tensor[], optimizer: tf.Optimizer, best?: readonly tf.Tensor[]): Promise<void> {
     const parent = path.dirname(this.dir);
     await fs.mkdir(parent, { recursive: true });
     const tmp = `${this.dir}.tmp-${randomBytes(6).toString('hex')}`;
@@ -103,7 +116,8 @@ export class CheckpointDir {
       const optWeights = await optimizer.getWeights();
       // getWeights() makes a fresh `iter` scalar each call (the slot variables are the optimizer's own).
       const optSpecs = await encodeTo(path.join(tmp, 'optimizer.bin'), optWeights).finally(() => optWeights[0]?.tensor.dispose());
-      await writeFileDurable(path.join(tmp, 'checkpoint.json'), JSON.stringify({ state, model: modelSpecs, optimizer: optSpecs }));
+      const bestSpecs = best ? await encodeTo(path.join(tmp, 'best.bin'), best.map((t, i) => ({ name: `w${i}`, tensor: t }))) : undefined;
+      await writeFileDurable(path.join(tmp, 'checkpoint.json'), JSON.stringify({ state, model: modelSpecs, optimizer: optSpecs, ...(bestSpecs ? { best: bestSpecs } : {}) }));
       await fsyncDir(tmp);
       const old = `${this.dir}.old-${randomBytes(6).toString('hex')}`;
       await fs.rename(this.dir, old).catch(() => undefined);

@@ -69,7 +69,7 @@ export default async function processTrainJob(job: SandboxedJob<TrainJobData, Tr
       const { version } = await outcome.publish(new ModelStore(config.modelsDir), { dataset, backend: backend.name, jobId: String(job.id) });
       await checkpoint.remove();
       await log(`published ${data.name}@${version}: ${JSON.stringify(outcome.metrics)}`);
-      return { cancelled: false, model: data.name, version, metrics: outcome.metrics, quality_warning: outcome.qualityWarning };
+      return { cancelled: false, model: data.name, version, metrics: outcome.metrics, quality_warning: outcome.qualityWarning, stop_reason: outcome.stopReason };
     } finally {
       outcome.dispose();
     }

@@ -31,6 +31,10 @@ interface CommonOutcome {
   metrics: Record<string, number>;
   qualityWarning: QualityWarning | null;
   steps: number;
+  summary: { stop_reason: string; steps: number; best_epoch?: number };
+  /** The hyperparameters trained with, when the trainer auto-sized some (else the job's). */
+  hyperparameters?: TrainJobData['hyperparameters'];
+  autoSized?: Record<string, number>;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -42,7 +46,8 @@ function manifestBase(job: TrainJobData, outcome: CommonOutcome, info: PublishIn
   return {
     task: job.task,
     architecture: job.architecture,
-    hyperparameters: { ...job.hyperparameters },
+    hyperparameters: { ...(outcome.hyperparameters ?? job.hyperparameters) },
+    ...(outcome.autoSized && Object.keys(outcome.autoSized).length > 0 ? { auto_sized: outcome.autoSized } : {}),
     metrics: outcome.metrics,
     // null = the model beats the baselines in `metrics` (or there was nothing to compare).
     quality_warning: outcome.qualityWarning,
@@ -50,7 +55,7 @@ function manifestBase(job: TrainJobData, outcome: CommonOutcome, info: PublishIn
     training: {
       ...(info.jobId ? { job_id: info.jobId } : {}),
       epochs_completed: outcome.epochsCompleted,
-      steps: outcome.steps,
+      ...outcome.summary,
       ...(outcome.tokensPerSec === null ? {} : { tokens_per_sec: Math.round(outcome.tokensPerSec) }),
       duration_s: Math.round(outcome.durationSec),
       seed: job.hyperparameters.seed,

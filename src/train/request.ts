@@ -3,7 +3,7 @@
  * can run before queueing so a hopeless job is refused with a 4xx instead of failing later.
  */
 import { ServiceError } from '../errors.ts';
-import type { TrainJobData } from '../queue/contract.ts';
+import { AUTO_SIZED, type TrainJobData } from '../queue/contract.ts';
 import { DEFAULT_BPE_VOCAB, HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
 import { fitTokenizerFor } from '../tokenize/index.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
@@ -22,9 +22,17 @@ function stringRow(row: Record<string, string | unknown[]>): Record<string, stri
 
 export function normalizeTrainRequest(body: TrainRequest, now = new Date()): TrainJobData {
   const hp = body.hyperparameters ?? {};
+  if (hp.epochs !== undefined && hp.max_epochs !== undefined) {
+    throw new ServiceError('invalid_parameter', 'hyperparameters.epochs and hyperparameters.max_epochs are alternatives: give one (epochs = a fixed count, max_epochs = a bound with early stopping)', { param: 'hyperparameters.epochs' });
+  }
+  // `epochs` = a fixed count: early stopping only when patience is given too.
+  const patience = hp.patience ?? (hp.epochs !== undefined ? null : HYPERPARAMETER_DEFAULTS.patience);
+  const task = body.task ?? 'generate';
+  // Seq2Seq and classify (not language models: generate, chat) size what the request left unset from the data (train/auto-size.ts).
+  const autoSize = task === 'generate' || task === 'chat' ? [] : AUTO_SIZED.filter((k) => hp[k] === undefined);
   return {
     name: body.name,
-    task: body.task ?? 'generate',
+    task,
     architecture: body.architecture ?? 'lstm',
     dataset: 'rows' in body.dataset ? { rows: body.dataset.rows.map(stringRow) } : body.dataset,
     columns: body.columns ?? {},
@@ -37,8 +45,17 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       dropout: hp.dropout ?? HYPERPARAMETER_DEFAULTS.dropout,
       sequence_length: hp.sequence_length ?? HYPERPARAMETER_DEFAULTS.sequence_length,
       batch_size: hp.batch_size ?? HYPERPARAMETER_DEFAULTS.batch_size,
-      epochs: hp.epochs ?? HYPERPARAMETER_DEFAULTS.epochs,
+      max_epochs: hp.epochs ?? hp.max_epochs ?? HYPERPARAMETER_DEFAULTS.max_epochs,
+      max_steps: hp.max_steps ?? null,
+      time_budget_s: hp.time_budget_s ?? null,
+      patience,
+      min_delta: hp.min_delta ?? HYPERPARAMETER_DEFAULTS.min_delta,
+      eval_every_steps: hp.eval_every_steps ?? null,
       learning_rate: hp.learning_rate ?? HYPERPARAMETER_DEFAULTS.learning_rate,
+      lr_schedule: hp.lr_schedule ?? HYPERPARAMETER_DEFAULTS.lr_schedule,
+      warmup_steps: hp.warmup_steps ?? HYPERPARAMETER_DEFAULTS.warmup_steps,
+      label_smoothing: hp.label_smoothing ?? HYPERPARAMETER_DEFAULTS.label_smoothing,
+      weight_decay: hp.weight_decay ?? HYPERPARAMETER_DEFAULTS.weight_decay,
       validation_split: hp.validation_split ?? HYPERPARAMETER_DEFAULTS.validation_split,
       seed: hp.seed ?? HYPERPARAMETER_DEFAULTS.seed,
       max_steps_per_epoch: hp.max_steps_per_epoch ?? null,
@@ -48,6 +65,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       max_target_length: hp.max_target_length ?? HYPERPARAMETER_DEFAULTS.max_target_length,
       retrieval_augmented: hp.retrieval_augmented ?? HYPERPARAMETER_DEFAULTS.retrieval_augmented,
     },
+    ...(autoSize.length > 0 ? { auto_size: autoSize } : {}),
     submitted_at: now.toISOString(),
   };
 }

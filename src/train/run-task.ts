@@ -4,7 +4,7 @@
  * by scripts that train demo models, so both publish exactly the same artefacts.
  */
 import type { Config } from '../config.ts';
-import type { TrainJobData } from '../queue/contract.ts';
+import type { StopReason, TrainJobData } from '../queue/contract.ts';
 import type { ModelStore } from '../store/registry.ts';
 import type { TrainHooks } from './loop.ts';
 import { publishChatModel, publishClassifier, publishLanguageModel, publishSeq2Seq, type PublishInfo } from './publish.ts';
@@ -22,6 +22,7 @@ export interface TrainedModel {
   metrics: Record<string, number>;
   /** Null when the model beats its baselines (eval/quality.ts). */
   qualityWarning: QualityWarning | null;
+  stopReason: StopReason;
   publish(store: ModelStore, info: PublishInfo): Promise<{ version: number }>;
   dispose(): void;
 }
@@ -30,16 +31,16 @@ export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetB
   if (data.task === 'generate') {
     const records = await loadTrainingRecords(config, data.dataset, data.columns.text ?? 'text');
     const outcome = await trainLanguageModel(data, records, hooks);
-    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, publish: (store, info) => publishLanguageModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, stopReason: outcome.summary.stop_reason, publish: (store, info) => publishLanguageModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   const rows = await loadRows(config, data.dataset);
   if (data.task === 'chat') {
     const outcome = await trainChatModel(data, chatConversations(rows, data.columns), hooks);
-    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, publish: (store, info) => publishChatModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, stopReason: outcome.summary.stop_reason, publish: (store, info) => publishChatModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   if (data.task === 'classify') {
     const outcome = await trainClassifier(data, labeledExamples(rows, data.columns), hooks);
-    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, publish: (store, info) => publishClassifier(store, data, outcome, info), dispose: () => outcome.model.dispose() };
+    return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, stopReason: outcome.summary.stop_reason, publish: (store, info) => publishClassifier(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   const task = data.task as PairTask;
   const examples = pairExamples(task, rows, data.columns);
@@ -49,6 +50,7 @@ export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetB
     stopped: outcome.stopped,
     metrics: outcome.metrics,
     qualityWarning: outcome.qualityWarning,
+    stopReason: outcome.summary.stop_reason,
     publish: (store, info) => publishSeq2Seq(store, data, outcome, { ...info, contextRows, rows: examples.length }),
     dispose: () => outcome.model.dispose(),
   };

@@ -109,7 +109,7 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
       start,
     );
     const metrics = { ...lossMetrics(result, true), ...retrievalBaseline(chat, assistantTurns(train), assistantTurns(val)) };
-    const steps = result.epochsCompleted * Math.min(planFor(0).steps, hp.max_steps_per_epoch ?? Infinity);
+    const steps = result.steps; // optimizer steps over all sessions (the loop counts them)
     const qualityWarning = result.stopped ? null : await checkQuality('chat', metrics, { steps, train_examples: train.length }, hooks);
     return {
       stopped: result.stopped, model, tokenizer: base, chat, metrics, qualityWarning, steps, epochsCompleted: result.epochsCompleted,

@@ -11,11 +11,12 @@ import type { QualityWarning } from '../eval/quality.ts';
 import { checkQuality } from './quality-check.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
 import { argmaxIndex, classifyIds } from '../tasks/classify-forward.ts';
 import { encodeSourceIds, inBatches, padRows } from '../tasks/pair-encoding.ts';
 import { labelSet, type LabeledExample } from '../tasks/task-data.ts';
 import { bucketedEpoch, splitExamples } from './epoch-order.ts';
+import { applyAutoSize, describeAutoSize, type DataStats } from './auto-size.ts';
 
 export interface ClassifierOutcome {
   stopped: boolean;
@@ -27,6 +28,9 @@ export interface ClassifierOutcome {
   qualityWarning: QualityWarning | null;
   /** Optimizer steps taken (all sessions). */
   steps: number;
+  hyperparameters: TrainJobData['hyperparameters'];
+  autoSized: Record<string, number>;
+  summary: ReturnType<typeof trainingSummary>;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -43,16 +47,18 @@ function batchTensors(items: readonly Item[]) {
 }
 
 export async function trainClassifier(job: TrainJobData, examples: readonly LabeledExample[], hooks: TrainHooks): Promise<ClassifierOutcome> {
-  const hp = job.hyperparameters;
+  const given = job.hyperparameters;
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
   const tokenizer = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizerFor(job.tokenizer, examples.map((e) => e.text));
   const labels = resumed?.state.labels ?? labelSet(examples);
   const index = new Map(labels.map((l, i) => [l, i]));
-  const toItem = (e: LabeledExample): Item => ({ ids: encodeSourceIds(tokenizer, { source: e.text }, hp.max_source_length).ids, label: index.get(e.label) ?? 0 });
-  const { train, val } = splitExamples(examples, hp.validation_split, hp.seed);
+  const toItem = (e: LabeledExample): Item => ({ ids: encodeSourceIds(tokenizer, { source: e.text }, given.max_source_length).ids, label: index.get(e.label) ?? 0 });
+  const { train, val } = splitExamples(examples, given.validation_split, given.seed);
   const trainItems = train.map(toItem);
   const valItems = val.map(toItem);
+  const stats: DataStats = { kind: 'classify', rows: trainItems.length, tokens: trainItems.reduce((n, i) => n + i.ids.length, 0), vocab: tokenizer.vocabSize };
+  const { hyperparameters: hp, chosen } = applyAutoSize(job, stats);
 
   const spec: ClassifierSpec = {
     architecture: job.architecture, vocabSize: tokenizer.vocabSize, layers: hp.layers, units: hp.units,
@@ -66,18 +72,21 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
     if (!resumed) {
       await hooks.log(`classify: ${train.length} training texts, ${val.length} held out; ${labels.length} labels (${labels.join(', ')}); ${job.tokenizer.type} vocabulary ${tokenizer.vocabSize}`);
     }
+    if (Object.keys(chosen).length > 0) await hooks.log(describeAutoSize(stats, chosen));
     const batchesOf = perEpoch((epoch) => bucketedEpoch(trainItems, (i) => i.ids.length, hp.batch_size, hp.seed, epoch));
     const vars = model.ws.variables();
+    const gradStats = new GradStats();
     const result = await runTrainingLoop(
       {
-        epochs: hp.epochs,
+        rules: loopRules(hp),
+        gradStats,
         stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(batchesOf(epoch).length, hp.max_steps_per_epoch) : batchesOf(epoch).length),
         trainStep: async (epoch, step) => {
           const items = batchesOf(epoch)[step]!;
           const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
           const loss = tf.tidy(() => {
             const b = batchTensors(items);
-            return optimizerStep(optimizer, () => weightedCrossEntropy(model.logits(b.ids, b.lengths, { dropout: hp.dropout, seed }), b.labels, weights), vars, hp.clip_norm);
+            return optimizerStep(optimizer, () => weightedCrossEntropy(model.logits(b.ids, b.lengths, { dropout: hp.dropout, seed }), b.labels, weights), vars, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
           });
           const value = (await loss.data())[0]!;
           loss.dispose();
@@ -97,13 +106,14 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
           return total / valItems.length;
         },
         weights: () => vars,
+        setWeights: (w) => model.ws.assignOrdered(w),
         checkpointExtra: () => ({ tokenizer: tokenizer.toJSON(), labels }),
       },
       optimizer,
       hooks,
       start,
     );
-    const steps = result.epochsCompleted * Math.min(batchesOf(0).length, hp.max_steps_per_epoch ?? Infinity);
+    const steps = result.steps; // optimizer steps over all sessions (the loop counts them)
     const metrics = lossMetrics(result, false);
     let qualityWarning: QualityWarning | null = null;
     if (!result.stopped && valItems.length > 0) {
@@ -120,7 +130,7 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
       qualityWarning = await checkQuality('classify', metrics, { steps, train_examples: trainItems.length }, hooks);
     }
     return {
-      stopped: result.stopped, model, spec, tokenizer, labels, metrics, qualityWarning, steps, epochsCompleted: result.epochsCompleted,
+      stopped: result.stopped, model, spec, tokenizer, labels, metrics, qualityWarning, steps, summary: trainingSummary(result), hyperparameters: hp, autoSized: chosen, epochsCompleted: result.epochsCompleted,
       tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

@@ -14,7 +14,7 @@ import { ngramPerplexities } from '../eval/ngram.ts';
 import type { QualityWarning } from '../eval/quality.ts';
 import { checkQuality } from './quality-check.ts';
 import { assertEnoughTokens, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
-import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
 
 export type { TrainHooks } from './loop.ts';
 
@@ -26,6 +26,7 @@ export interface TrainOutcome {
   qualityWarning: QualityWarning | null;
   /** Optimizer steps taken (all sessions). */
   steps: number;
+  summary: ReturnType<typeof trainingSummary>;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -70,15 +71,17 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
     const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.setWeights(w), optimizer, hooks) : FRESH_START;
     if (!resumed) await hooks.log(`tokenizer ${tokenizer.type}: ${tokenizer.vocabSize} tokens; corpus ${ids.length} ids (${train.length} train, ${val.length} validation)`);
     const planFor = perEpoch((epoch) => epochPlan(train, hp.sequence_length, hp.batch_size, hp.seed, epoch));
+    const gradStats = new GradStats();
     const result = await runTrainingLoop(
       {
-        epochs: hp.epochs,
+        rules: loopRules(hp),
+        gradStats,
         stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(planFor(epoch).steps, hp.max_steps_per_epoch) : planFor(epoch).steps),
         trainStep: async (epoch, step) => {
           const b = planFor(epoch).batch(step);
           const loss = tf.tidy(() => {
             const { x, y } = toTensors(b);
-            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), undefined, hp.clip_norm);
+            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), undefined, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
           });
           const value = (await loss.data())[0]!;
           loss.dispose();
@@ -86,6 +89,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
         },
         validate: () => evaluateLoss(model, valBatches),
         weights: () => model.getWeights(),
+        setWeights: (w) => model.setWeights(w),
         checkpointExtra: () => ({ tokenizer: tokenizer.toJSON() }),
       },
       optimizer,
@@ -93,7 +97,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
       start,
     );
 
-    const steps = result.epochsCompleted * Math.min(planFor(0).steps, hp.max_steps_per_epoch ?? Infinity);
+    const steps = result.steps; // optimizer steps over all sessions (the loop counts them)
     const metrics = lossMetrics(result, true);
     let qualityWarning: QualityWarning | null = null;
     const ngram = result.stopped ? null : ngramPerplexities(train, val, tokenizer.vocabSize);
@@ -102,7 +106,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
       qualityWarning = await checkQuality('generate', metrics, { steps, train_examples: Math.floor(train.length / hp.sequence_length) }, hooks);
     }
     return {
-      stopped: result.stopped, model, tokenizer, metrics, qualityWarning, steps, epochsCompleted: result.epochsCompleted,
+      stopped: result.stopped, model, tokenizer, metrics, qualityWarning, steps, summary: trainingSummary(result), epochsCompleted: result.epochsCompleted,
       tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

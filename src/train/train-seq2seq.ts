@@ -18,13 +18,14 @@ import { copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline }
 import type { QualityWarning } from '../eval/quality.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizerFor, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
-import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
 import { makePairBatch } from '../tasks/pair-encoding.ts';
 import { encodePairs, pairBatchTensors, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
 import type { PairExample, PairTask } from '../tasks/task-data.ts';
 import { RetrievalIndex, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
 import { bucketedEpoch, splitExamples } from './epoch-order.ts';
 import { checkQuality } from './quality-check.ts';
+import { applyAutoSize, describeAutoSize, type DataStats } from './auto-size.ts';
 
 /** Held-out examples decoded for the quality metrics at the end of training (the rest only count in val_loss). */
 export const MAX_EVAL_EXAMPLES = 1000;
@@ -41,6 +42,11 @@ export interface Seq2SeqOutcome {
   steps: number;
   /** The training rows' retrieval index (published as retrieval.json). */
   retrieval: RetrievalIndex;
+  /** The hyperparameters trained with (auto-sized ones filled in) and what the policy chose. */
+  hyperparameters: TrainJobData['hyperparameters'];
+  autoSized: Record<string, number>;
+  /** How training ended (manifest `training`, job result). */
+  summary: ReturnType<typeof trainingSummary>;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -58,7 +64,6 @@ export function fitPairTokenizers(job: TrainJobData, examples: readonly PairExam
 }
 
 export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examples: readonly PairExample[], hooks: TrainHooks): Promise<Seq2SeqOutcome> {
-  const hp = job.hyperparameters;
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
   // A shared vocabulary must stay ONE object after a resume: publish and checkpoints test identity.
@@ -66,13 +71,18 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   const toks = resumed
     ? { source: resumedSource!, target: resumed.state.target_tokenizer ? loadTokenizer(resumed.state.target_tokenizer) : resumedSource! }
     : fitPairTokenizers(job, examples);
-  const split = splitExamples(examples, hp.validation_split, hp.seed);
+  const given = job.hyperparameters;
+  const split = splitExamples(examples, given.validation_split, given.seed);
   const retrieval = RetrievalIndex.build(split.train);
-  const augmented = hp.retrieval_augmented;
+  const augmented = given.retrieval_augmented;
   const train = augmented ? withRetrieved(split.train, retrieval, true) : split.train;
   const val = augmented ? withRetrieved(split.val, retrieval, false) : split.val;
-  const trainPairs = encodePairs(train, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
-  const valPairs = encodePairs(val, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
+  const trainPairs = encodePairs(train, toks.source, toks.target, given.max_source_length, given.max_target_length);
+  const valPairs = encodePairs(val, toks.source, toks.target, given.max_source_length, given.max_target_length);
+  const stats: DataStats = {
+    kind: 'seq2seq', rows: train.length, tokens: trainPairs.reduce((n, p) => n + p.tgt.length + 1, 0), vocab: Math.max(toks.source.vocabSize, toks.target.vocabSize),
+  };
+  const { hyperparameters: hp, chosen } = applyAutoSize(job, stats);
 
   const spec: Seq2SeqSpec = {
     architecture: job.architecture, sourceVocab: toks.source.vocabSize, targetVocab: toks.target.vocabSize,
@@ -86,18 +96,22 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
       const vocab = toks.source === toks.target ? `shared vocabulary ${toks.source.vocabSize}` : `vocabularies ${toks.source.vocabSize} (source) / ${toks.target.vocabSize} (target)`;
       await hooks.log(`${job.task}: ${train.length} training pairs, ${val.length} held out; ${job.tokenizer.type} ${vocab}${augmented ? '; retrieval-augmented inputs' : ''}`);
     }
+    if (Object.keys(chosen).length > 0) await hooks.log(describeAutoSize(stats, chosen));
     const batchesOf = perEpoch((epoch) => bucketedEpoch(trainPairs, (p) => p.src.length, hp.batch_size, hp.seed, epoch));
     const vars = model.ws.variables();
+    const gradStats = new GradStats();
     const result = await runTrainingLoop(
       {
-        epochs: hp.epochs,
+        rules: loopRules(hp),
+        gradStats,
         stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(batchesOf(epoch).length, hp.max_steps_per_epoch) : batchesOf(epoch).length),
         trainStep: async (epoch, step) => {
           const b = makePairBatch(batchesOf(epoch)[step]!);
           const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
           const loss = tf.tidy(() => {
             const t = pairBatchTensors(b);
-            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn, { dropout: hp.dropout, seed }), t.tgtOut, PAD_ID), vars, hp.clip_norm);
+            const lossFn = () => sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn, { dropout: hp.dropout, seed }), t.tgtOut, PAD_ID, hp.label_smoothing);
+            return optimizerStep(optimizer, lossFn, vars, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
           });
           const value = (await loss.data())[0]!;
           loss.dispose();
@@ -105,6 +119,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
         },
         validate: () => seq2seqLoss(model, valPairs, hp.batch_size),
         weights: () => vars,
+        setWeights: (w) => model.ws.assignOrdered(w),
         checkpointExtra: () => ({ tokenizer: toks.source.toJSON(), ...(toks.source === toks.target ? {} : { target_tokenizer: toks.target.toJSON() }) }),
       },
       optimizer,
@@ -112,7 +127,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
       start,
     );
 
-    const steps = result.epochsCompleted * Math.min(batchesOf(0).length, hp.max_steps_per_epoch ?? Infinity);
+    const steps = result.steps; // optimizer steps over all sessions (the loop counts them)
     const metrics = lossMetrics(result, true);
     let qualityWarning: QualityWarning | null = null;
     if (!result.stopped && val.length > 0) {
@@ -131,7 +146,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
       qualityWarning = await checkQuality(job.task, metrics, { steps, train_examples: train.length }, hooks);
     }
     return {
-      stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics, qualityWarning, steps, retrieval,
+      stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics, qualityWarning, steps, retrieval, summary: trainingSummary(result), hyperparameters: hp, autoSized: chosen,
       epochsCompleted: result.epochsCompleted, tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

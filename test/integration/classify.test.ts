@@ -99,7 +99,7 @@ t.test('classify: train through the worker, then serve, evaluate and refuse the 
     t.ok(macro_f1 > majority_class_macro_f1 + 0.4, `macro-F1 ${macro_f1} vs the majority class's ${majority_class_macro_f1}`);
     t.equal(eval_examples, 100, '10% of 1000 rows held out');
     t.equal(m.quality_warning, null, 'the classifier beats the majority class: no quality warning');
-    t.same(job.result, { model: 'topics', version: 1, metrics: m.metrics, quality_warning: null });
+    t.same(job.result, { model: 'topics', version: 1, metrics: m.metrics, quality_warning: null, stop_reason: 'max_epochs' });
   });
 
   const fresh = topicRows(42, 30);

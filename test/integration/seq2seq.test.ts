@@ -183,7 +183,7 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     t.equal(m.quality_warning, null, 'it beats its baselines: no quality warning');
     t.match(m.retrieval, { file: 'retrieval.json', rows: 720, rows_total: 720 }, 'the training rows\' retrieval index is stored');
     t.equal(m.training.steps, 12 * 23, 'optimizer steps: 12 epochs of ceil(720 / 32)');
-    t.same(rev.result, { model: 'rev', version: 1, metrics: m.metrics, quality_warning: null }, 'the job result carries the same metrics');
+    t.same(rev.result, { model: 'rev', version: 1, metrics: m.metrics, quality_warning: null, stop_reason: 'max_epochs' }, 'the job result carries the same metrics');
   });
 
   const fresh = letterStrings(99, 20, TRAIN_SET);

@@ -24,7 +24,9 @@ t.test('train through the queue, follow progress over WebSocket, generate from t
   const progress = c.frames.filter((f) => f.type === 'progress' && f.progress);
   t.ok(progress.length >= 2, 'several progress frames');
   t.equal(end.progress.epoch, 2);
-  for (const k of ['loss', 'val_loss', 'tokens_per_sec', 'eta_s', 'step', 'steps', 'epochs']) t.type(end.progress[k], 'number', `progress.${k}`);
+  for (const k of ['loss', 'val_loss', 'best_val_loss', 'learning_rate', 'tokens_per_sec', 'eta_s', 'step', 'steps', 'epochs']) t.type(end.progress[k], 'number', `progress.${k}`);
+  t.equal(end.progress.stop_reason, 'max_epochs', 'the last progress says why training stopped (epochs = a fixed count)');
+  t.equal(end.result.stop_reason, 'max_epochs');
   t.equal(end.result.model, 'tiny-lm');
   t.equal(end.result.version, 1);
   t.ok(end.result.metrics.perplexity > 1, 'perplexity on the validation split');
@@ -34,6 +36,7 @@ t.test('train through the queue, follow progress over WebSocket, generate from t
   t.same(job.json.request.dataset, { text_bytes: TINY_TEXT.length });
   const logs = await get(`${s.url}/train/${jobId}/logs`);
   t.ok(logs.json.logs.some((l: string) => l.includes('published tiny-lm@1')));
+  t.ok(logs.json.logs.some((l: string) => /stopped: max_epochs \(2\) reached; best val_loss [0-9.]+ at epoch [12]/.test(l)), 'the log says why training stopped');
   const list = await get(`${s.url}/train`);
   t.ok(list.json.jobs.some((j: any) => j.id === jobId));
 
@@ -42,6 +45,8 @@ t.test('train through the queue, follow progress over WebSocket, generate from t
   const manifest = model.json.versions[0].manifest;
   t.equal(manifest.task, 'generate');
   t.equal(manifest.training.epochs_completed, 2);
+  t.equal(manifest.training.stop_reason, 'max_epochs');
+  t.ok([1, 2].includes(manifest.training.best_epoch), 'the manifest names the published (best) epoch');
   t.type(manifest.metrics.perplexity, 'number');
   // the n-gram baselines on the same held-out ids; the tiny model is either beaten by the bigram model
   // (and the manifest says so) or beats it
@@ -88,6 +93,8 @@ t.test('cancel a running job; cancel a queued job; bad training input', async (t
     ['unknown architecture', { ...tinyJob('x'), architecture: 'rnn' }, 400, 'invalid_parameter', /architecture must be one of "lstm", "gru"/],
     ['unknown hyperparameter', { ...tinyJob('x'), hyperparameters: { unitz: 3 } }, 400, 'invalid_request', /unitz/],
     ['epochs out of range', { ...tinyJob('x'), hyperparameters: { epochs: 0 } }, 400, 'invalid_parameter', /epochs must be ≥ 1/],
+    ['epochs and max_epochs', { ...tinyJob('x'), hyperparameters: { epochs: 2, max_epochs: 3 } }, 400, 'invalid_parameter', /epochs and hyperparameters\.max_epochs are alternatives/],
+    ['unknown lr_schedule', { ...tinyJob('x'), hyperparameters: { lr_schedule: 'step' } }, 400, 'invalid_parameter', /lr_schedule/],
     ['unknown dataset', { ...tinyJob('x'), dataset: { id: 'ds_000000000000000000000000' } }, 404, 'dataset_not_found'],
     ['both id and text', { ...tinyJob('x'), dataset: { id: 'ds_000000000000000000000000', text: 'abc' } }, 400, 'invalid_request', /dataset\.(text|id) is not a known field/],
   ];

@@ -62,3 +62,25 @@ t.test('classifier: stop mid-epoch, resume, same result as uninterrupted', async
   second.model.dispose();
   whole.model.dispose();
 });
+
+t.test('seq2seq with early stopping: a resume keeps best, patience and schedule — same stop, same best epoch, same weights', async (t) => {
+  const job = normalizeTrainRequest({ name: 'e', task: 'translate', dataset: { rows: pairs }, hyperparameters: { ...hp, epochs: undefined, max_epochs: 40, patience: 2, min_delta: 0.05, warmup_steps: 5 } });
+  const whole = await trainSeq2Seq({ ...job, task: 'translate' }, pairs, hooks(undefined));
+  t.equal(whole.summary.stop_reason, 'converged', `converged (best epoch ${whole.summary.best_epoch} of ${whole.epochsCompleted})`);
+  t.ok(whole.summary.best_epoch! < whole.epochsCompleted, 'the best epoch is earlier than the last');
+  const ckpt = new CheckpointDir(t.testdir(), 'job3');
+  const stopAt = Math.floor((whole.summary.steps * (whole.summary.best_epoch! + 1)) / whole.epochsCompleted); // after the best epoch, before the stop
+  const first = await trainSeq2Seq({ ...job, task: 'translate' }, pairs, hooks(ckpt, stopAt));
+  t.ok(first.stopped, `the first attempt stopped after ${stopAt} steps`);
+  first.model.dispose();
+  const h = hooks(ckpt);
+  const second = await trainSeq2Seq({ ...job, task: 'translate' }, pairs, h);
+  t.ok(h.logs.some((l) => /resumed from checkpoint: .*best val_loss/.test(l)), 'resumed with a best so far');
+  t.same(second.summary, whole.summary, 'same stop reason, steps and best epoch');
+  t.ok(Math.abs(second.metrics.val_loss! - whole.metrics.val_loss!) < 1e-5, `val_loss ${second.metrics.val_loss} = ${whole.metrics.val_loss}`);
+  const a = second.model.ws.variables().map((v) => v.dataSync());
+  const b = whole.model.ws.variables().map((v) => v.dataSync());
+  t.ok(a.every((x, i) => x.every((y, j) => Math.abs(y - b[i]![j]!) < 1e-5)), 'the published (best) weights are identical');
+  second.model.dispose();
+  whole.model.dispose();
+});

@@ -1,0 +1,74 @@
+/**
+ * The auto-size policy: model width, embedding size, depth, batch size, learning rate and dropout
+ * chosen from the data when the request did not set them (`TrainJobData.auto_size` lists the ones it
+ * left to the policy). Pure and deterministic — a resumed job gets the same sizes from the same data.
+ * The measurements behind it are in docs/training.md ("Convergence and defaults").
+ *
+ * Inputs: training rows, training tokens (Seq2Seq: target-side ids, the positions the loss counts;
+ * classify: input ids) and the vocabulary size(s).
+ *
+ *   units      sized to the data: ≈ 0.375·√tokens rounded to a multiple of 32, clamped to
+ *              [64, 512] (Seq2Seq) or [32, 256] (classify). A recurrent layer has ~8·units² weights,
+ *              so parameters grow about linearly with the tokens — a few-thousand-pair character
+ *              dataset (~130k target ids) gets 128 units (it overfits 256 within ~25 epochs and
+ *              trains 3–4× slower per epoch), ~1M ids 384, a few hundred pairs 64.
+ *   layers     1 below 2M training tokens, else 2.
+ *   embedding  64 for small vocabularies (characters), 128 up to 8k tokens, else 256, never above units.
+ *   batch_size 32, or 16 under 2,000 rows (more updates per epoch on small data), 64 above 50,000.
+ *   learning_rate  0.002 (Adam; batch 64: 0.003).
+ *   dropout    0.3 under 250k training tokens, 0.2 under 2M, else 0.1 — small data overfits first.
+ *
+ * Language models are not auto-sized: their defaults stay fixed, the size the PyTorch reference
+ * comparison (bench/) is made at.
+ */
+import type { AutoSizedHyperparameter as AutoSized, TrainJobData } from '../queue/contract.ts';
+
+export interface DataStats {
+  kind: 'seq2seq' | 'classify';
+  rows: number;
+  tokens: number;
+  /** The larger vocabulary (Seq2Seq: max of source and target). */
+  vocab: number;
+}
+
+export type AutoSizes = Pick<TrainJobData['hyperparameters'], AutoSized>;
+
+const roundTo = (x: number, m: number) => Math.round(x / m) * m;
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/** The policy's choice for every auto-sizable hyperparameter. */
+export function autoSizes(s: DataStats): AutoSizes {
+  const [lo, hi] = s.kind === 'seq2seq' ? [64, 512] : [32, 256];
+  const units = clamp(roundTo(0.375 * Math.sqrt(Math.max(0, s.tokens)), 32), lo, hi);
+  const embedding = Math.min(units, s.vocab <= 512 ? 64 : s.vocab <= 8000 ? 128 : 256);
+  const batch = s.rows < 2000 ? 16 : s.rows > 50000 ? 64 : 32;
+  return {
+    units,
+    layers: s.tokens >= 2_000_000 ? 2 : 1,
+    embedding_dim: embedding,
+    batch_size: batch,
+    learning_rate: batch >= 64 ? 0.003 : 0.002,
+    dropout: s.tokens < 250_000 ? 0.3 : s.tokens < 2_000_000 ? 0.2 : 0.1,
+  };
+}
+
+/**
+ * The job's hyperparameters with the policy applied to those listed in `job.auto_size` (the ones
+ * the request left unset), and what was chosen (empty when nothing was left to the policy).
+ */
+export function applyAutoSize(job: TrainJobData, s: DataStats): { hyperparameters: TrainJobData['hyperparameters']; chosen: Partial<AutoSizes> } {
+  const auto = job.auto_size ?? [];
+  if (auto.length === 0) return { hyperparameters: job.hyperparameters, chosen: {} };
+  const sizes = autoSizes(s);
+  const chosen: Partial<AutoSizes> = {};
+  for (const k of auto) (chosen as Record<string, number>)[k] = sizes[k];
+  // An explicit units below the policy's embedding size keeps the embedding within it.
+  if (chosen.embedding_dim !== undefined) chosen.embedding_dim = Math.min(chosen.embedding_dim, chosen.units ?? job.hyperparameters.units);
+  return { hyperparameters: { ...job.hyperparameters, ...chosen }, chosen };
+}
+
+/** "auto-size (2800 rows, 126000 tokens, vocabulary 94): units 256, …" for the job's log. */
+export function describeAutoSize(s: DataStats, chosen: Partial<AutoSizes>): string {
+  const parts = Object.entries(chosen).map(([k, v]) => `${k} ${v}`);
+  return `auto-size (${s.rows} rows, ${s.tokens} tokens, vocabulary ${s.vocab}): ${parts.join(', ')}`;
+}
