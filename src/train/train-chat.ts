@@ -16,7 +16,7 @@ import type { TrainJobData } from '../queue/contract.ts';
 import { ChatTokenizer } from '../tasks/chat-template.ts';
 import type { Conversation } from '../tasks/chat-data.ts';
 import { assertEnoughTokens, epochPlan, validationBatches, type Batch } from './lm-data.ts';
-import { FRESH_START, lossMetrics, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
 import { splitExamples } from './epoch-order.ts';
 import { assistantTurns, retrievalBaseline } from './chat-baseline.ts';
 import type { TrainOutcome } from './train-lm.ts';
@@ -86,15 +86,17 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
       await hooks.log(`chat: ${train.length} training / ${val.length} held-out conversations; tokenizer ${base.type}: ${base.vocabSize} tokens + 4 role markers; ${trainData.ids.length} training ids (${trainData.counted} assistant targets)`);
     }
     const planFor = perEpoch((epoch) => epochPlan(trainData.ids, hp.sequence_length, hp.batch_size, hp.seed, epoch, trainData.targets));
+    const gradStats = new GradStats();
     const result = await runTrainingLoop(
       {
-        epochs: hp.epochs,
+        rules: loopRules(hp),
+        gradStats,
         stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(planFor(epoch).steps, hp.max_steps_per_epoch) : planFor(epoch).steps),
         trainStep: async (epoch, step) => {
           const b = planFor(epoch).batch(step);
           const loss = tf.tidy(() => {
             const { x, y } = toTensors(b);
-            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, PAD_ID), undefined, hp.clip_norm);
+            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, PAD_ID), undefined, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
           });
           const value = (await loss.data())[0]!;
           loss.dispose();
@@ -102,6 +104,7 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
         },
         validate: () => maskedLoss(model, valBatches),
         weights: () => model.getWeights(),
+        setWeights: (w) => model.setWeights(w),
         checkpointExtra: () => ({ tokenizer: base.toJSON() }),
       },
       optimizer,
@@ -112,7 +115,7 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
     const steps = result.steps; // optimizer steps over all sessions (the loop counts them)
     const qualityWarning = result.stopped ? null : await checkQuality('chat', metrics, { steps, train_examples: train.length }, hooks);
     return {
-      stopped: result.stopped, model, tokenizer: base, chat, metrics, qualityWarning, steps, epochsCompleted: result.epochsCompleted,
+      stopped: result.stopped, model, tokenizer: base, chat, metrics, qualityWarning, steps, summary: trainingSummary(result), epochsCompleted: result.epochsCompleted,
       tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {
