@@ -42,6 +42,7 @@
  * (from step, select, dispose or a malformed step result), which is then rethrown. A step/select
  * that returns its input object is tolerated (that object is still disposed only once).
  */
+import { noRepeatNgramBans } from './logits.ts';
 
 export interface BeamStepper<S> {
   /** Advances every row of `state` by its token ids[r] (ids.length = rows); returns log-probabilities
@@ -123,25 +124,6 @@ function validate(opts: BeamOptions, V: number): void {
     checkInt('every banned id', id, 0, V - 1);
     if (id === opts.eosId) throw new RangeError(`beam search: eosId ${id} must not be banned`);
   }
-}
-
-/** Tokens that would complete an n-gram already present in `ids` (HF no_repeat_ngram semantics). */
-function ngramBans(ids: readonly number[], n: number): number[] {
-  const m = ids.length;
-  if (n <= 0 || m + 1 < n) return [];
-  const out: number[] = [];
-  const start = m - n + 1; // the last n-1 ids: ids[start .. m-1]
-  for (let i = 0; i + n - 1 < m; i++) {
-    let match = true;
-    for (let j = 0; j < n - 1; j++) {
-      if (ids[i + j] !== ids[start + j]) {
-        match = false;
-        break;
-      }
-    }
-    if (match) out.push(ids[i + n - 1]);
-  }
-  return out;
 }
 
 /** True when a ranks before b: larger sum, then lower beam, then lower token. */
@@ -231,7 +213,7 @@ export async function beamSearch<S>(
       const val: number[] = [];
       for (let b = 0; b < rows; b++) {
         const beam = live[b];
-        const extra = n > 0 ? ngramBans(beam.ids, n) : [];
+        const extra = n > 0 ? noRepeatNgramBans(beam.ids, n) : [];
         const marked: number[] = [];
         for (const v of extra) {
           if (mask[v] === 0) {

@@ -239,3 +239,22 @@ function selectDescending(a: Float32Array, r: number): number {
 function medianOf3(x: number, y: number, z: number): number {
   return Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
 }
+
+/** Tokens that would complete an n-gram already present in `ids` (HF no_repeat_ngram semantics). */
+export function noRepeatNgramBans(ids: readonly number[], n: number): number[] {
+  const m = ids.length;
+  if (n <= 0 || m + 1 < n) return [];
+  const out: number[] = [];
+  const start = m - n + 1; // the last n-1 ids: ids[start .. m-1]
+  for (let i = 0; i + n - 1 < m; i++) {
+    let match = true;
+    for (let j = 0; j < n - 1; j++) {
+      if (ids[i + j] !== ids[start + j]) {
+        match = false;
+        break;
+      }
+    }
+    if (match) out.push(ids[i + n - 1]);
+  }
+  return out;
+}

@@ -5,7 +5,8 @@
  * next(logits, history):
  *   1. copy `logits` into a scratch row (the caller's array is NEVER modified); NaN → -Infinity,
  *      +Infinity → the largest float32, so later arithmetic stays defined;
- *   2. banned ids → -Infinity (before anything else, so they can never be chosen);
+ *   2. banned ids → -Infinity (before anything else, so they can never be chosen), and with
+ *      `noRepeatNgramSize` n the ids that would repeat an n-gram of `history`;
  *   3. repetition penalty over the distinct ids of `history`, then the presence / frequency
  *      penalties over the ids THIS sampler has chosen so far (the generated tokens, not the prompt);
  *   4. greedy (do_sample = false or temperature = 0): argmax, lowest id on ties, no RNG draw;
@@ -16,7 +17,7 @@
  * logits sequence give the same ids. With `top_logprobs` > 0 the result also lists that many most
  * likely ids under the same distribution (so the chosen id, when among them, has the same logprob).
  */
-import { applyPresenceFrequencyPenalty, applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logSumExp, topEntries } from './logits.ts';
+import { applyPresenceFrequencyPenalty, applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logSumExp, noRepeatNgramBans, topEntries } from './logits.ts';
 import { isGreedy, type SamplingParams } from './params.ts';
 import { createRng } from './rng.ts';
 
@@ -36,6 +37,11 @@ export interface Sampler {
 export interface SamplerOptions {
   /** Ids that must never be generated (e.g. PAD, BOS, UNK). Out-of-range ids are ignored. */
   bannedIds?: readonly number[];
+  /**
+   * n > 0: an id that would complete an n-gram already in `history` is banned (the repetition rule
+   * of greedy and sampled Seq2Seq decoding, the same rule beam search applies); 0 = off.
+   */
+  noRepeatNgramSize?: number;
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -44,6 +50,7 @@ class SeededSampler implements Sampler {
   private readonly params: SamplingParams;
   private readonly greedy: boolean;
   private readonly banned: readonly number[];
+  private readonly noRepeat: number;
   private readonly random: () => number;
   /** Scratch buffers, (re)allocated only when the vocabulary size changes. */
   private row = new Float32Array(0);
@@ -56,6 +63,7 @@ class SeededSampler implements Sampler {
     this.params = params;
     this.greedy = isGreedy(params);
     this.banned = opts.bannedIds ? [...opts.bannedIds] : [];
+    this.noRepeat = opts.noRepeatNgramSize ?? 0;
     this.random = createRng(params.seed);
   }
 
@@ -69,6 +77,7 @@ class SeededSampler implements Sampler {
       row[i] = Number.isNaN(x) ? -Infinity : x === Infinity ? FLOAT32_MAX : x;
     }
     for (const id of this.banned) if (id >= 0 && id < V) row[id] = -Infinity;
+    if (this.noRepeat > 0) for (const id of noRepeatNgramBans(history, this.noRepeat)) if (id >= 0 && id < V) row[id] = -Infinity;
 
     const { repetition_penalty, presence_penalty, frequency_penalty, temperature, top_k, top_p } = this.params;
     applyRepetitionPenalty(row, history, repetition_penalty, this.seen);

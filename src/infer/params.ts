@@ -2,6 +2,7 @@
 import { ServiceError } from '../errors.ts';
 import { resolveSamplingParams, type SamplingParams } from '../decode/params.ts';
 import type { GenerationParameters } from '../schemas/common.ts';
+import type { Seq2SeqDecoding } from '../tasks/seq2seq-forward.ts';
 
 export interface ParamLimits {
   maxNewTokens: number;
@@ -36,13 +37,24 @@ export interface Seq2SeqParameterInput extends GenerationParameters {
   no_repeat_ngram_size?: number;
 }
 
+/** No default beam, penalty or repetition rule (the fail-fast check before a model is loaded). */
+export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0 };
+
 /**
  * Seq2Seq parameters: the sampling ones (greedy by default here: do_sample defaults to false, and
- * max_new_tokens to the model's max_target_length) plus beam search. num_beams > 1 is deterministic
- * beam search and cannot be combined with do_sample: true.
+ * max_new_tokens to the model's max_target_length) plus beam search and the repetition rule, whose
+ * defaults are the model's (`defaults`: seq2seqDecodingDefaults of its target tokenizer). num_beams > 1
+ * is deterministic beam search and cannot be combined with do_sample: true.
  */
-export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limits: ParamLimits, modelMaxTarget: number): Seq2SeqParams {
-  const { num_beams = 1, length_penalty = 1, no_repeat_ngram_size = 0, ...sampling } = p ?? {};
+export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limits: ParamLimits, modelMaxTarget: number, defaults: Seq2SeqDecoding = NO_DECODING_RULES): Seq2SeqParams {
+  const sampled = p?.do_sample === true;
+  const {
+    // Sampling keeps one hypothesis: the default beam width applies to deterministic decoding only.
+    num_beams = sampled ? 1 : defaults.num_beams,
+    length_penalty = defaults.length_penalty,
+    no_repeat_ngram_size = defaults.no_repeat_ngram_size,
+    ...sampling
+  } = p ?? {};
   const base = resolveSamplingParams(
     { do_sample: false, max_new_tokens: Math.min(modelMaxTarget, limits.maxNewTokens), ...sampling },
     { maxNewTokens: limits.maxNewTokens },

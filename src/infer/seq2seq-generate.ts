@@ -64,7 +64,7 @@ export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, para
 async function stepDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows>, params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
   // An empty prompt: the Sequence feeds <bos>, then samples every later position. Its steps are
   // batched with the model's other running greedy/sampled requests (seq2seq-batcher.ts).
-  const seq = new Sequence(model.targetTokenizer, model.ref, '', params, opts);
+  const seq = new Sequence(model.targetTokenizer, model.ref, '', params, opts, params.no_repeat_ngram_size);
   if (seq.done) return seq.result();
   const onAbort = () => seq.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

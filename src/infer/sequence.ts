@@ -80,6 +80,8 @@ export class Sequence {
     prompt: string | PromptIds,
     private readonly params: SamplingParams,
     private readonly opts: GenerateOptions = {},
+    /** Seq2Seq: the repetition rule (sampler.ts); 0 = off. */
+    noRepeatNgramSize = 0,
   ) {
     if (typeof prompt === 'string') {
       this.inputIds = [BOS_ID, ...tokenizer.encode(prompt)];
@@ -93,7 +95,7 @@ export class Sequence {
     }
     this.promptTokens = typeof prompt === 'string' ? this.inputIds.length : prompt.context.length;
     this.lastId = this.inputIds[this.inputIds.length - 1]!;
-    this.sampler = createSampler(params, { bannedIds: [PAD_ID, BOS_ID, UNK_ID] });
+    this.sampler = createSampler(params, { bannedIds: [PAD_ID, BOS_ID, UNK_ID], noRepeatNgramSize });
     this.streamer = new TextStreamer(params.stop);
     if (params.max_new_tokens < 1) this.finish = 'length';
   }

@@ -19,6 +19,7 @@ import type { ChatMessage } from '../schemas/chat.ts';
 import { chatTurn } from './chat.ts';
 import { SessionStore, type KeptState } from './sessions.ts';
 import { parseModelRef } from '../store/model-ref.ts';
+import { seq2seqDecodingDefaults } from '../tasks/seq2seq-forward.ts';
 
 export interface GenerateInput {
   model: string;
@@ -175,7 +176,7 @@ export class InferenceService {
     if (input.context !== undefined) checkPrompt(input.context, this.limits, 'context');
     resolveSeq2SeqParams(input.parameters, this.limits, this.limits.maxNewTokens); // fail fast, before a model load
     return this.admit(input.model, task, (model) => {
-      const params = resolveSeq2SeqParams(input.parameters, this.limits, targetLimit(model.manifest));
+      const params = resolveSeq2SeqParams(input.parameters, this.limits, targetLimit(model.manifest), seq2seqDecodingDefaults(model.targetTokenizer.type));
       return this.observed(opts, (o) => runSeq2Seq(model, input, params, o));
     });
   }

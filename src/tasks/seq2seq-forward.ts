@@ -10,8 +10,26 @@ import { sequenceCrossEntropy } from '../arch/lm.ts';
 import { disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import { disposeEncoded, type EncodedSource, type Seq2SeqModel } from '../arch/seq2seq.ts';
 import { BOS_ID, EOS_ID, PAD_ID, UNK_ID, type Tokenizer } from '../tokenize/index.ts';
+import { noRepeatNgramBans } from '../decode/logits.ts';
 import { encodeSourceIds, encodeTargetIds, inBatches, makePairBatch, padRows, type EncodedPair, type PairBatch } from './pair-encoding.ts';
 import type { PairExample } from './task-data.ts';
+
+/** The decoding a Seq2Seq request gets when it sets none of these (measured: docs/training.md). */
+export interface Seq2SeqDecoding {
+  num_beams: number;
+  length_penalty: number;
+  /** The repetition rule, for greedy, sampled and beam decoding alike: no n-gram of ids twice. */
+  no_repeat_ngram_size: number;
+}
+
+/**
+ * Default decoding per tokenizer type. A character n-gram must be long before a repeat is surely a
+ * loop (" the " is 5 characters); a word or subword trigram that repeats within one output is
+ * almost always one.
+ */
+export function seq2seqDecodingDefaults(tokenizerType: string): Seq2SeqDecoding {
+  return tokenizerType === 'char' ? { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0 } : { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0 };
+}
 
 /** Ids Seq2Seq decoding never emits (pad, bos, unk); greedyDecodeBatch skips the same set. */
 export const BANNED_IDS = [PAD_ID, BOS_ID, UNK_ID] as const;
@@ -27,8 +45,11 @@ export function encodeRows(model: Seq2SeqModel, rows: readonly (readonly number[
   }
 }
 
-/** Greedy decoding of every row (banned: pad, bos, unk); returns the generated ids without <eos>. */
-export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (readonly number[])[], maxNewTokens: number): Promise<number[][]> {
+/**
+ * Greedy decoding of every row (banned: pad, bos, unk, and with `noRepeatNgramSize` n > 0 any id
+ * that would repeat an n-gram of the row's output); returns the generated ids without <eos>.
+ */
+export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (readonly number[])[], maxNewTokens: number, noRepeatNgramSize = 0): Promise<number[][]> {
   const enc = encodeRows(model, sources);
   const out: number[][] = sources.map(() => []);
   const done = new Uint8Array(sources.length);
@@ -46,8 +67,9 @@ export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (
       for (let b = 0; b < sources.length; b++) {
         let best = -1;
         let bestV = -Infinity;
+        const repeats = noRepeatNgramSize > 0 && !done[b] ? new Set(noRepeatNgramBans(out[b]!, noRepeatNgramSize)) : undefined;
         for (let v = 0; v < V; v++) {
-          if (v === PAD_ID || v === BOS_ID || v === UNK_ID) continue;
+          if (v === PAD_ID || v === BOS_ID || v === UNK_ID || repeats?.has(v)) continue;
           const x = lp[b * V + v]!;
           if (x > bestV) {
             bestV = x;
@@ -100,11 +122,14 @@ export function seq2seqLoss(model: Seq2SeqModel, pairs: readonly EncodedPair[], 
   return tokens > 0 ? total / tokens : null;
 }
 
-/** Greedy predictions (decoded text) for examples, in batches. */
-export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, batchSize = 64): Promise<string[]> {
+/**
+ * Greedy predictions (decoded text) for examples, in batches, with the target tokenizer's default
+ * repetition rule (seq2seqDecodingDefaults) unless `noRepeatNgramSize` says otherwise.
+ */
+export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, batchSize = 64, noRepeatNgramSize = seq2seqDecodingDefaults(tgt.type).no_repeat_ngram_size): Promise<string[]> {
   const out: string[] = [];
   for (const chunk of inBatches(examples, batchSize)) {
-    const ids = await greedyDecodeBatch(model, chunk.map((e) => encodeSourceIds(src, e, maxSource).ids), maxTarget);
+    const ids = await greedyDecodeBatch(model, chunk.map((e) => encodeSourceIds(src, e, maxSource).ids), maxTarget, noRepeatNgramSize);
     out.push(...ids.map((row) => tgt.decode(row)));
   }
   return out;

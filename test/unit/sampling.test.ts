@@ -249,3 +249,20 @@ t.test('resolveSamplingParams fills defaults and names bad fields', async (t) =>
   }
   t.ok(new ServiceError('invalid_parameter', 'x').status === 400);
 });
+
+t.test('greedy repetition rule: an id that would repeat an n-gram of the history is never chosen', async (t) => {
+  const params = resolveSamplingParams({ do_sample: false, seed: 1 });
+  const logits = Float32Array.from([0, 5, 4, 1]); // argmax 1, runner-up 2
+  const plain = createSampler(params);
+  const ruled = createSampler(params, { noRepeatNgramSize: 2 });
+  // History ends in 3; "3 1" already occurred, so 1 would repeat that bigram.
+  const history = [3, 1, 0, 3];
+  t.equal(plain.next(logits, history).id, 1, 'without the rule: the argmax');
+  t.equal(ruled.next(logits, history).id, 2, 'with n = 2: the best id that repeats no bigram');
+  t.equal(ruled.next(logits, [0, 1, 3]).id, 1, 'nothing to repeat: the argmax');
+  const loop = createSampler(params, { noRepeatNgramSize: 3 });
+  const out: number[] = [];
+  for (let i = 0; i < 12; i++) out.push(loop.next(Float32Array.from([0, 3, 2, 1]), out).id);
+  const trigrams = out.slice(2).map((_, i) => out.slice(i, i + 3).join(','));
+  t.equal(new Set(trigrams).size, trigrams.length, `no trigram twice in ${out.join(' ')}`);
+});

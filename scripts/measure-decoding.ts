@@ -1,0 +1,67 @@
+/**
+ * Decoding measurement (docs/training.md, "Convergence and defaults"): scores Seq2Seq decoding
+ * settings on the held-out rows of a model trained by scripts/measure-convergence.ts, through the
+ * serving path (runSeq2Seq: the batcher for greedy, beam search otherwise). Per setting: the
+ * metric (BLEU for translate, ROUGE-L for summarize), the share of outputs that ran to
+ * max_new_tokens (a looping output almost always does), distinct outputs, and seconds.
+ *
+ *   node --import tsx scripts/measure-decoding.ts DATA NAME [SETTINGS-JSON]
+ *
+ * DATA and ROWS / HELDOUT / SHUFFLE_SEED as for measure-convergence.ts (the same seeded sample and
+ * the trainer's own split, so the rows are exactly the model's held-out rows). SETTINGS-JSON: an
+ * array of Seq2Seq `parameters` objects (default: greedy and beam 4, with and without the
+ * repetition rule).
+ */
+import fs from 'node:fs';
+import { initBackend } from '../src/backend/select.ts';
+import { ModelStore } from '../src/store/registry.ts';
+import { ModelCache } from '../src/infer/model-cache.ts';
+import { runSeq2Seq } from '../src/infer/seq2seq-generate.ts';
+import { resolveSeq2SeqParams, type Seq2SeqParameterInput } from '../src/infer/params.ts';
+import { generationMetrics } from '../src/eval/task-metrics.ts';
+import { splitExamples } from '../src/train/epoch-order.ts';
+import { createRng } from '../src/decode/rng.ts';
+
+const [data = 'translate', name = 'measure', settingsJson] = process.argv.slice(2);
+const dir = process.env.REAL_DATA ?? '/work/real-data';
+const file = data === 'translate' ? `${dir}/translate-de-en.jsonl` : `${dir}/summarize-man.jsonl`;
+const rowsWanted = Number(process.env.ROWS ?? 3000);
+const heldOut = Number(process.env.HELDOUT ?? 200);
+const all = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+const rng = createRng(Number(process.env.SHUFFLE_SEED ?? 1));
+for (let i = all.length - 1; i > 0; i--) {
+  const j = Math.floor(rng() * (i + 1));
+  [all[i], all[j]] = [all[j]!, all[i]!];
+}
+const rows = all.slice(0, rowsWanted).map((r) => ({ source: r.source!, target: r.target!, ...(r.group ? { group: r.group } : {}) }));
+
+await initBackend('wasm');
+const store = new ModelStore(process.env.MEASURE_MODELS ?? '/tmp/measure-models');
+const cache = new ModelCache(store, 1);
+const task = data === 'translate' ? 'translate' : 'summarize';
+const lease = await cache.acquire(name, task);
+const hp = lease.model.manifest.hyperparameters as { validation_split: number; seed: number; max_target_length: number };
+const { val } = splitExamples(rows, hp.validation_split, hp.seed);
+const refs = val.map((e) => e.target);
+const lang = data === 'translate' ? 'en' : undefined;
+const settings: Seq2SeqParameterInput[] = settingsJson
+  ? JSON.parse(settingsJson)
+  : [{}, { no_repeat_ngram_size: 4 }, { num_beams: 4 }, { num_beams: 4, no_repeat_ngram_size: 4 }];
+const limits = { maxNewTokens: 4096, maxPromptChars: 100000 };
+
+for (const s of settings) {
+  const params = resolveSeq2SeqParams({ seed: 1, ...s }, limits, hp.max_target_length);
+  const started = Date.now();
+  // Greedy requests run concurrently (the batcher steps them together); beam search one by one.
+  const outs = params.num_beams > 1
+    ? await val.reduce<Promise<Awaited<ReturnType<typeof runSeq2Seq>>[]>>(async (acc, e) => [...(await acc), await runSeq2Seq(lease.model, e, params)], Promise.resolve([]))
+    : await Promise.all(val.map((e) => runSeq2Seq(lease.model, e, params)));
+  const texts = outs.map((o) => o.text);
+  const m = generationMetrics(task, texts, refs, lang);
+  const headline = task === 'translate' ? 'bleu' : 'rougeL';
+  const looped = outs.filter((o) => o.details.finish_reason === 'length').length / outs.length;
+  console.log(`DECODE ${JSON.stringify({ setting: s, [headline]: +m[headline]!.toFixed(4), ran_to_max_new_tokens: +looped.toFixed(3), distinct_outputs: new Set(texts).size, examples: val.length, seconds: Math.round((Date.now() - started) / 1000) })}`);
+  console.log(`  e.g. ${texts.slice(0, 3).map((t) => JSON.stringify(t)).join(' | ')}`);
+}
+lease.release();
+await cache.clear();
