@@ -39,7 +39,8 @@ export interface TrainJobData {
     eval_every_steps: number | null;
     learning_rate: number;
     lr_schedule: 'constant' | 'cosine' | 'plateau';
-    warmup_steps: number;
+    /** null = auto: 5% of the run's step bound, at most 100 (train/loop.ts). */
+    warmup_steps: number | null;
     /** Seq2Seq: label smoothing ε of the training loss (the held-out loss is plain cross-entropy). */
     label_smoothing: number;
     /** Decoupled (AdamW) weight decay on weight matrices; 0 = off. */

@@ -53,7 +53,7 @@ export const Seq2SeqParameters = Type.Object(
     do_sample: Type.Optional(Type.Boolean({ default: false, description: 'true = sample (temperature, top_k, top_p); false = greedy, or beam search with num_beams > 1.' })),
     num_beams: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_NUM_BEAMS, default: 1, description: 'Beam width; > 1 = beam search (do_sample must be false). With streaming, the final hypothesis is sent once decided.' })),
     length_penalty: Type.Optional(Type.Number({ minimum: LENGTH_PENALTY_RANGE[0], maximum: LENGTH_PENALTY_RANGE[1], default: 1, description: 'Beam score = sum of log-probs / length^length_penalty (> 0 favours longer outputs, < 0 shorter).' })),
-    no_repeat_ngram_size: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_NO_REPEAT_NGRAM, default: 0, description: 'Beam search: no n-gram of this size appears twice in an output; 0 = off.' })),
+    no_repeat_ngram_size: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_NO_REPEAT_NGRAM, description: 'The repetition rule (greedy, sampling and beam search): no n-gram of this many tokens appears twice in an output; 0 = off. Default: the model\'s target tokenizer — 12 for characters, 3 for words, 4 for BPE (docs/training.md).' })),
   },
   { additionalProperties: false, $id: 'Seq2SeqParameters' },
 );

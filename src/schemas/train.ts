@@ -8,7 +8,7 @@ import { STOP_REASONS, type TrainJobData } from '../queue/contract.ts';
 export const HYPERPARAMETER_DEFAULTS = {
   layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
   max_epochs: 50, max_steps: null, time_budget_s: null, patience: 3, min_delta: 0.001, eval_every_steps: null,
-  learning_rate: 0.002, lr_schedule: 'plateau', warmup_steps: 100, label_smoothing: 0.1, weight_decay: 0,
+  learning_rate: 0.002, lr_schedule: 'plateau', warmup_steps: null, label_smoothing: 0.1, weight_decay: 0,
   validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
   bidirectional: true, max_source_length: 256, max_target_length: 128, clip_norm: 5, retrieval_augmented: false,
 } as const satisfies TrainJobData['hyperparameters'];
@@ -31,7 +31,7 @@ export const Hyperparameters = Type.Object(
     eval_every_steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Also evaluate the held-out loss (and count patience) every this many optimizer steps; useful when an epoch is long (default: at epoch ends only).' })),
     learning_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: D.learning_rate, description: 'Peak Adam learning rate (after warm-up).' })),
     lr_schedule: Type.Optional(Type.Union([Type.Literal('plateau'), Type.Literal('cosine'), Type.Literal('constant')], { default: D.lr_schedule, description: 'After warm-up: plateau = halve the rate after every held-out evaluation without improvement; cosine = cosine decay to 5% over max_steps (or max_epochs); constant.' })),
-    warmup_steps: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, default: D.warmup_steps, description: 'Linear learning-rate warm-up over this many optimizer steps.' })),
+    warmup_steps: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, description: 'Linear learning-rate warm-up over this many optimizer steps (default: 5% of the step bound — max_steps, or max_epochs × steps per epoch — at most 100).' })),
     label_smoothing: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.label_smoothing, description: 'Seq2Seq: label smoothing of the training loss (the held-out loss is plain cross-entropy).' })),
     weight_decay: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: D.weight_decay, description: 'Decoupled (AdamW) weight decay on weight matrices; 0 = off.' })),
     validation_split: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.validation_split, description: 'Share of the text (its tail) held out for validation and perplexity.' })),

@@ -23,12 +23,15 @@ export interface Seq2SeqDecoding {
 }
 
 /**
- * Default decoding per tokenizer type. A character n-gram must be long before a repeat is surely a
- * loop (" the " is 5 characters); a word or subword trigram that repeats within one output is
- * almost always one.
+ * Default decoding per tokenizer type: the repetition rule with n = 12 characters, 3 words or 4
+ * subword tokens. Measured on the real targets (docs/training.md): a repeated character 12-gram
+ * occurs in 0.74 % of the de-en and 1.03 % of the man-page summary references (10-grams: 1.4 / 1.8 %,
+ * 6-grams 5.8 / 7.4 %), a repeated word trigram in 0.77 / 0.46 % — so the rule almost never forbids a
+ * correct output, while it stops the "the the the …" loops of an under-trained model.
  */
 export function seq2seqDecodingDefaults(tokenizerType: string): Seq2SeqDecoding {
-  return tokenizerType === 'char' ? { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0 } : { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0 };
+  const n = tokenizerType === 'char' ? 12 : tokenizerType === 'word' ? 3 : 4;
+  return { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: n };
 }
 
 /** Ids Seq2Seq decoding never emits (pad, bos, unk); greedyDecodeBatch skips the same set. */

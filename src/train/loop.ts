@@ -41,8 +41,12 @@ export interface LoopRules {
   minDelta: number;
   /** Also evaluate every this many optimizer steps (null = at epoch ends only). */
   evalEverySteps: number | null;
-  schedule: Omit<ScheduleSpec, 'totalSteps'>;
+  /** warmupSteps null = auto (`autoWarmup`). */
+  schedule: Omit<ScheduleSpec, 'totalSteps' | 'warmupSteps'> & { warmupSteps: number | null };
 }
+
+/** The default warm-up: 5% of the run's step bound, at most 100 steps. */
+export const autoWarmup = (totalSteps: number): number => Math.min(100, Math.ceil(0.05 * totalSteps));
 
 /** The loop's rules from a job's hyperparameters (one mapping for every trainer). */
 export function loopRules(hp: TrainJobData['hyperparameters']): LoopRules {
@@ -130,7 +134,8 @@ const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 export async function runTrainingLoop(run: TrainableRun, optimizer: tf.Optimizer, hooks: TrainHooks, start: LoopStart = FRESH_START): Promise<LoopResult> {
   const rules = run.rules;
   let { epoch, step: startStep, lastLoss, lastValLoss, trainedTokens, globalStep, best, badEvals, plateauScale } = start;
-  const schedule: ScheduleSpec = { ...rules.schedule, totalSteps: rules.maxSteps ?? rules.maxEpochs * Math.max(1, run.stepsIn(0)) };
+  const totalSteps = rules.maxSteps ?? rules.maxEpochs * Math.max(1, run.stepsIn(0));
+  const schedule: ScheduleSpec = { ...rules.schedule, totalSteps, warmupSteps: rules.schedule.warmupSteps ?? autoWarmup(totalSteps) };
   let stopReason: StopReason | null = null;
   let lastEvalStep = -1;
   const sessionStart = Date.now();

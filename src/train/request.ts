@@ -53,7 +53,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       eval_every_steps: hp.eval_every_steps ?? null,
       learning_rate: hp.learning_rate ?? HYPERPARAMETER_DEFAULTS.learning_rate,
       lr_schedule: hp.lr_schedule ?? HYPERPARAMETER_DEFAULTS.lr_schedule,
-      warmup_steps: hp.warmup_steps ?? HYPERPARAMETER_DEFAULTS.warmup_steps,
+      warmup_steps: hp.warmup_steps ?? null,
       label_smoothing: hp.label_smoothing ?? HYPERPARAMETER_DEFAULTS.label_smoothing,
       weight_decay: hp.weight_decay ?? HYPERPARAMETER_DEFAULTS.weight_decay,
       validation_split: hp.validation_split ?? HYPERPARAMETER_DEFAULTS.validation_split,

@@ -98,7 +98,7 @@ export async function publishTinyChatModel(config: Config, name = 'tinychat', ex
     task: 'chat',
     architecture: extra.architecture ?? 'lstm',
     dataset: { rows: TINY_CHAT_ROWS },
-    hyperparameters: { units: 32, embedding_dim: 8, epochs: extra.epochs ?? 8, sequence_length: 32, batch_size: 16, learning_rate: 0.02, seed: 7 },
+    hyperparameters: { units: 32, embedding_dim: 8, epochs: extra.epochs ?? 8, sequence_length: 32, batch_size: 16, learning_rate: 0.02, seed: 7, lr_schedule: 'constant', warmup_steps: 0, clip_norm: 1000 },
   });
   const outcome = await trainChatModel(job, chatConversations(TINY_CHAT_ROWS), { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
   const { version } = await publishChatModel(new ModelStore(config.modelsDir), job, outcome, { dataset: { sha256: 'test', bytes: 1 }, backend: 'test' });

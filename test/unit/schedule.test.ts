@@ -23,3 +23,10 @@ t.test('plateau: halved per evaluation without improvement, down to a floor', as
   t.equal(s, PLATEAU_MIN_SCALE);
   t.equal(learningRateAt({ kind: 'plateau', baseLr: 0.002, warmupSteps: 0, totalSteps: null }, 50, 0.25), 0.0005);
 });
+
+t.test('the default warm-up: 5% of the step bound, at most 100 steps', async (t) => {
+  const { autoWarmup } = await import('../../src/train/loop.ts');
+  t.equal(autoWarmup(50 * 88), 100, '50 epochs of 88 steps: capped at 100');
+  t.equal(autoWarmup(8 * 5), 2, 'a tiny fixed run: 2 steps');
+  t.equal(autoWarmup(0), 0);
+});
