@@ -38,6 +38,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/backend/select.ts';
 import { normalizeTrainRequest } from '../src/train/request.ts';
 import { trainLanguageModel } from '../src/train/train-lm.ts';
+import { autoWarmup } from '../src/train/loop.ts';
+import { COSINE_FLOOR } from '../src/train/schedule.ts';
 import { epochPlan, splitTrainVal, validationBatches, type Batch } from '../src/train/lm-data.ts';
 import { encodeCorpus } from '../src/tasks/lm-encoding.ts';
 import { fitTokenizerFor } from '../src/tokenize/index.ts';
@@ -110,7 +112,8 @@ const meta = {
   clip_norm: job.hyperparameters.clip_norm ?? null,
   // plateau only halves the rate after a held-out evaluation; the one evaluation here is at the end.
   lr_schedule: schedule === 'plateau' ? 'constant' : schedule,
-  warmup_steps: Number(hp.warmup_steps ?? 0), total_steps: steps, cosine_floor: 0.05,
+  // The loop's step bound here is epochs (1) × max_steps_per_epoch = steps; warm-up null = auto.
+  warmup_steps: hp.warmup_steps == null ? autoWarmup(steps) : Number(hp.warmup_steps), total_steps: steps, cosine_floor: COSINE_FLOOR,
   seed: job.hyperparameters.seed, val_len: valBatches[0]?.seqLen ?? T,
 };
 if (job.architecture !== 'lstm') throw new Error(`only lstm is mirrored (job architecture ${job.architecture})`);
