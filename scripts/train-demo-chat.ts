@@ -29,10 +29,10 @@ const job = normalizeTrainRequest({
   task: 'chat',
   architecture: 'lstm',
   dataset: { rows: rows.map((r) => ({ messages: r.messages, group: r.group })) },
-  tokenizer: { type: 'char', max_vocab: 120 },
+  tokenizer: process.env.TOKENIZER === 'char' ? { type: 'char', max_vocab: 120 } : { type: 'word', max_vocab: Number(process.env.MAX_VOCAB ?? 3000) },
   hyperparameters: {
-    layers: 1, units: 256, embedding_dim: 48, dropout: 0.1, sequence_length: 128, batch_size: 32, learning_rate: 0.004,
-    epochs: Number(process.env.EPOCHS ?? 5), validation_split: 0.08, seed: 2002, clip_norm: 5,
+    layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 16, learning_rate: 0.005,
+    epochs: Number(process.env.EPOCHS ?? 7), validation_split: 0.08, seed: 2002, clip_norm: 5,
     ...(process.env.MAX_STEPS_PER_EPOCH ? { max_steps_per_epoch: Number(process.env.MAX_STEPS_PER_EPOCH) } : {}),
   },
 });
