@@ -6,7 +6,7 @@
  * one conversation: a system message naming the character ("You are Bender."), then Tux's lines as
  * `user` and the NPC's as `assistant` (consecutive lines of one speaker joined). Branches of an
  * `if` inside a node are read in file order (a known simplification). `%s` (the player's name) is
- * replaced with "Tux"; lines with other format specifiers are dropped. Rows are grouped by
+ * replaced with "Tux", the game's [b]…[/b] markup is dropped, and lines with other format specifiers are dropped. Rows are grouped by
  * character, so held-out conversations are of characters never seen in training.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -37,7 +37,8 @@ const NODE_TEXT = /^\s*text\s*=\s*_?"((?:[^"\\]|\\.)*)"/;
 const BLOCK_START = /^\s*(id\s*=\s*"[^"]+"|(FirstTime|EveryTime)\s*=\s*function)/;
 
 function clean(s: string): string | undefined {
-  const t = s.replace(/\\"/g, '"').replace(/\\n/g, ' ').replace(/%s/g, 'Tux').replace(/\s+/g, ' ').trim();
+  // The game's text markup ([b]…[/b] for emphasis) is dropped.
+  const t = s.replace(/\\"/g, '"').replace(/\\n/g, ' ').replace(/\[\/?[a-z]+\]/g, '').replace(/%s/g, 'Tux').replace(/\s+/g, ' ').trim();
   if (t === '' || /%[0-9.]*[a-z]/i.test(t)) return undefined;
   return t;
 }

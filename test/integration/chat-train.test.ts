@@ -2,13 +2,15 @@
 // rows and a JSONL upload of {prompt, response} rows, the manifest's chat template and metrics, then a
 // chat over /ws with the result; bad chat datasets are refused with a 4xx before queueing.
 import t from 'tap';
-import { TINY_CHAT_ROWS, get, post, startServer, startWorker, waitForJob, wsClient } from '../helpers/app.ts';
+import { TINY_CHAT_ROWS, get, post, startServer, startWorker, waitFor, waitForJob, wsClient } from '../helpers/app.ts';
 
 const HP = { units: 24, embedding_dim: 8, epochs: 2, sequence_length: 32, batch_size: 16, learning_rate: 0.02, seed: 3 };
 
 t.test('a chat model trained through the queue', async (t) => {
   const s = await startServer(t);
   startWorker(t, s.config);
+  // On a loaded machine the queue's first Redis connection can take a moment.
+  await waitFor(async () => (await get(`${s.url}/ready`)).json.ready === true, 30000, 'the queue to be ready');
   const rows = TINY_CHAT_ROWS.map((r) => ({ messages: JSON.parse(r.messages!) }));
   const accepted = await post(`${s.url}/train`, { name: 'queued-chat', task: 'chat', architecture: 'gru', dataset: { rows }, hyperparameters: HP });
   t.equal(accepted.status, 202, JSON.stringify(accepted.json));
