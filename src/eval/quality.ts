@@ -63,7 +63,6 @@ const HEADLINE: Record<string, { metric: string; baselines: string[]; lowerIsBet
 };
 
 const DESCRIBE: Record<string, string> = {
-  retrieval: 'the target of the most similar training example (for chat: the reply to the most similar training prompt)',
   copy_input: 'the input copied as output',
   lead: 'the first sentence of the source',
   majority_class: 'always the most frequent training label',
@@ -88,6 +87,14 @@ function diagnose(f: TrainingFacts): { reason: QualityReason; advice: string } {
   return { reason: 'underfitting', advice: `after ${steps} optimizer steps the model still does not fit its training data${losses ? ` (${losses})` : ''}: a larger model, a higher learning rate or another tokenizer` };
 }
 
+/** What the retrieval baseline is, per task. */
+const RETRIEVAL: Record<string, string> = {
+  translate: 'a translation memory: the target of the most similar training source',
+  summarize: 'the summary of the most similar training document',
+  qa: 'the answer to the most similar training question',
+  chat: 'the reply to the most similar training prompt',
+};
+
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4));
 
 export function qualityWarning(task: string, metrics: Readonly<Record<string, number>>, facts: TrainingFacts = {}): QualityWarning | null {
@@ -109,6 +116,6 @@ export function qualityWarning(task: string, metrics: Readonly<Record<string, nu
   const { reason, advice } = diagnose(facts);
   const message =
     `held-out ${h.metric} ${fmt(value)} does not beat the ${kind.replace('_', '-')} baseline ` +
-    `(${baseline} ${fmt(baselineValue)}: ${DESCRIBE[kind] ?? kind}); most likely reason: ${reason.replaceAll('_', ' ')} — ${advice}.`;
+    `(${baseline} ${fmt(baselineValue)}: ${(kind === 'retrieval' ? RETRIEVAL[task] : DESCRIBE[kind]) ?? kind}); most likely reason: ${reason.replaceAll('_', ' ')} — ${advice}.`;
   return { message, reason, metric: h.metric, value, baseline, baseline_value: baselineValue };
 }
