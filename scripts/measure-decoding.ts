@@ -3,7 +3,8 @@
  * settings on the held-out rows of a model trained by scripts/measure-convergence.ts, through the
  * serving path (runSeq2Seq: the batcher for greedy, beam search otherwise). Per setting: the
  * metric (BLEU for translate, ROUGE-L for summarize), the share of outputs that ran to
- * max_new_tokens (a looping output almost always does), distinct outputs, and seconds.
+ * max_new_tokens (a looping output almost always does), distinct outputs, and seconds; for
+ * translate also word ROUGE-L F1, which still moves when BLEU is 0.
  *
  *   node --import tsx scripts/measure-decoding.ts DATA NAME [SETTINGS-JSON]
  *
@@ -59,8 +60,10 @@ for (const s of settings) {
   const texts = outs.map((o) => o.text);
   const m = generationMetrics(task, texts, refs, lang);
   const headline = task === 'translate' ? 'bleu' : 'rougeL';
+  // A softer second metric for translate (BLEU is 0 until 4-grams match): ROUGE-L F1 on words.
+  const soft = task === 'translate' ? { rougeL: +generationMetrics('summarize', texts, refs).rougeL!.toFixed(4) } : {};
   const looped = outs.filter((o) => o.details.finish_reason === 'length').length / outs.length;
-  console.log(`DECODE ${JSON.stringify({ setting: s, [headline]: +m[headline]!.toFixed(4), ran_to_max_new_tokens: +looped.toFixed(3), distinct_outputs: new Set(texts).size, examples: val.length, seconds: Math.round((Date.now() - started) / 1000) })}`);
+  console.log(`DECODE ${JSON.stringify({ setting: s, [headline]: +m[headline]!.toFixed(4), ...soft, ran_to_max_new_tokens: +looped.toFixed(3), distinct_outputs: new Set(texts).size, examples: val.length, seconds: Math.round((Date.now() - started) / 1000) })}`);
   console.log(`  e.g. ${texts.slice(0, 3).map((t) => JSON.stringify(t)).join(' | ')}`);
 }
 lease.release();
