@@ -104,7 +104,11 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   const store = overrides.store ?? new ModelStore(config.modelsDir);
   const cache = overrides.cache ?? new ModelCache(store, config.modelCacheSize, config.maxBatchSize);
   let inference: InferenceService | undefined;
-  const metrics = new ServiceMetrics({ inFlight: () => inference?.inFlight ?? 0, loadedModels: () => cache.size });
+  const metrics = new ServiceMetrics({
+    inFlight: () => inference?.inFlight ?? 0,
+    loadedModels: () => cache.size,
+    chatSessions: () => ({ count: inference?.sessions.size ?? 0, bytes: inference?.sessions.totalBytes ?? 0 }),
+  });
   inference = overrides.inference ?? new InferenceService(cache, config, metrics);
   const services: AppServices = {
     config,

@@ -58,6 +58,9 @@ t.test('chat over /ws', async (t) => {
       if (k > 0) t.ok(withSession.end.details.cached_tokens > 0 && withSession.end.details.cached_tokens < withSession.end.details.input_tokens, `turn ${k + 1}: ${withSession.end.details.cached_tokens} of ${withSession.end.details.input_tokens} prompt tokens from the kept state`);
       history.push({ role: 'assistant', content: withSession.end.text });
     }
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    t.match(metrics, /^seqserve_chat_sessions 1$/m, 'sessions gauge');
+    t.match(metrics, /^seqserve_chat_session_bytes [1-9][0-9]*$/m, 'session memory gauge');
     const info = await get(`${s.url}/sessions/conv-1`);
     t.equal(info.status, 200);
     t.equal(info.json.model, 'tinychat@1');
