@@ -10,13 +10,14 @@
  * baseline (chat-baseline.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
+import { buildLanguageModel } from '../arch/lm.ts';
 import { PAD_ID, fitTokenizerFor, loadTokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { ChatTokenizer } from '../tasks/chat-template.ts';
 import type { Conversation } from '../tasks/chat-data.ts';
 import { assertEnoughTokens, epochPlan, validationBatches, type Batch } from './lm-data.ts';
-import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, GradStats, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
+import { windowLoss, windowTrainableRun } from './window-lm.ts';
 import { splitExamples } from './epoch-order.ts';
 import { assistantTurns, retrievalBaseline } from './chat-baseline.ts';
 import type { TrainOutcome } from './train-lm.ts';
@@ -42,24 +43,9 @@ export function encodeConversations(chat: ChatTokenizer, conversations: readonly
   return { ids: Int32Array.from(ids), targets: Int32Array.from(targets), counted };
 }
 
-const toTensors = (b: Batch) => ({ x: tf.tensor2d(b.x, [b.rows, b.seqLen], 'int32'), y: tf.tensor2d(b.y, [b.rows, b.seqLen], 'int32') });
-
 /** Mean cross-entropy over the counted (non-PAD) targets of the batches, or null when there are none. */
 export function maskedLoss(model: tf.LayersModel, batches: readonly Batch[]): number | null {
-  let total = 0;
-  let tokens = 0;
-  for (const b of batches) {
-    const n = b.y.reduce((k, id) => k + (id === PAD_ID ? 0 : 1), 0);
-    if (n === 0) continue;
-    const loss = tf.tidy(() => {
-      const { x, y } = toTensors(b);
-      return sequenceCrossEntropy(model.apply(x, { training: false }) as tf.Tensor, y, PAD_ID);
-    });
-    total += loss.dataSync()[0]! * n;
-    tokens += n;
-    loss.dispose();
-  }
-  return tokens > 0 ? total / tokens : null;
+  return windowLoss(model, batches, PAD_ID);
 }
 
 export async function trainChatModel(job: TrainJobData, conversations: readonly Conversation[], hooks: TrainHooks): Promise<ChatOutcome> {
@@ -88,25 +74,11 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
     const planFor = perEpoch((epoch) => epochPlan(trainData.ids, hp.sequence_length, hp.batch_size, hp.seed, epoch, trainData.targets));
     const gradStats = new GradStats();
     const result = await runTrainingLoop(
-      {
-        rules: loopRules(hp),
-        gradStats,
-        stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(planFor(epoch).steps, hp.max_steps_per_epoch) : planFor(epoch).steps),
-        trainStep: async (epoch, step) => {
-          const b = planFor(epoch).batch(step);
-          const loss = tf.tidy(() => {
-            const { x, y } = toTensors(b);
-            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, PAD_ID), undefined, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
-          });
-          const value = (await loss.data())[0]!;
-          loss.dispose();
-          return { loss: value, tokens: b.rows * b.seqLen };
-        },
+      windowTrainableRun({
+        model, optimizer, hp, planFor, gradStats, ignoreId: PAD_ID,
         validate: () => maskedLoss(model, valBatches),
-        weights: () => model.getWeights(),
-        setWeights: (w) => model.setWeights(w),
         checkpointExtra: () => ({ tokenizer: base.toJSON() }),
-      },
+      }),
       optimizer,
       hooks,
       start,

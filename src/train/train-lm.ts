@@ -6,7 +6,7 @@
  * does not beat them (eval/quality.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildLanguageModel, sequenceCrossEntropy } from '../arch/lm.ts';
+import { buildLanguageModel } from '../arch/lm.ts';
 import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
@@ -14,7 +14,8 @@ import { ngramPerplexities } from '../eval/ngram.ts';
 import type { QualityWarning } from '../eval/quality.ts';
 import { checkQuality } from './quality-check.ts';
 import { assertEnoughTokens, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
-import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
+import { FRESH_START, GradStats, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
+import { windowLoss, windowTrainableRun } from './window-lm.ts';
 
 export type { TrainHooks } from './loop.ts';
 
@@ -32,22 +33,9 @@ export interface TrainOutcome {
   durationSec: number;
 }
 
-const toTensors = (b: Batch) => ({ x: tf.tensor2d(b.x, [b.rows, b.seqLen], 'int32'), y: tf.tensor2d(b.y, [b.rows, b.seqLen], 'int32') });
-
-/** Mean cross-entropy over the given batches (weighted by tokens), or null when there are none. */
+/** Mean cross-entropy over every target of the given batches, or null when there are none. */
 export function evaluateLoss(model: tf.LayersModel, batches: readonly Batch[]): number | null {
-  let total = 0;
-  let tokens = 0;
-  for (const b of batches) {
-    const loss = tf.tidy(() => {
-      const { x, y } = toTensors(b);
-      return sequenceCrossEntropy(model.apply(x, { training: false }) as tf.Tensor, y);
-    });
-    total += loss.dataSync()[0]! * b.rows * b.seqLen;
-    tokens += b.rows * b.seqLen;
-    loss.dispose();
-  }
-  return tokens > 0 ? total / tokens : null;
+  return windowLoss(model, batches);
 }
 
 export async function trainLanguageModel(job: TrainJobData, records: readonly string[], hooks: TrainHooks): Promise<TrainOutcome> {
@@ -73,25 +61,11 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
     const planFor = perEpoch((epoch) => epochPlan(train, hp.sequence_length, hp.batch_size, hp.seed, epoch));
     const gradStats = new GradStats();
     const result = await runTrainingLoop(
-      {
-        rules: loopRules(hp),
-        gradStats,
-        stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(planFor(epoch).steps, hp.max_steps_per_epoch) : planFor(epoch).steps),
-        trainStep: async (epoch, step) => {
-          const b = planFor(epoch).batch(step);
-          const loss = tf.tidy(() => {
-            const { x, y } = toTensors(b);
-            return optimizerStep(optimizer, () => sequenceCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), undefined, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
-          });
-          const value = (await loss.data())[0]!;
-          loss.dispose();
-          return { loss: value, tokens: b.rows * b.seqLen };
-        },
+      windowTrainableRun({
+        model, optimizer, hp, planFor, gradStats,
         validate: () => evaluateLoss(model, valBatches),
-        weights: () => model.getWeights(),
-        setWeights: (w) => model.setWeights(w),
         checkpointExtra: () => ({ tokenizer: tokenizer.toJSON() }),
-      },
+      }),
       optimizer,
       hooks,
       start,
