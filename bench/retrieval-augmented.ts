@@ -6,7 +6,7 @@
  * JSON line (and a table row).
  *
  * Usage:
- *   node --import tsx bench/retrieval-augmented.ts --data /work/real-data/translate-de-en.jsonl \
+ *   node --import tsx bench/retrieval-augmented.ts --data data/real/translate-de-en.jsonl \
  *     --task translate --rows 3000 --val 200 --ra [--epochs 10] [--hp '{"units":128}'] [--tokenizer char|word|bpe] [--vocab N]
  * `--rows` takes a seeded random subset (seed 7) of the file; `--val` rows of it are held out (by
  * `group` when the rows have one). Data: scripts/real-data/*.ts produce the JSONL files.

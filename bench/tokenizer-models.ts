@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { REAL_DATA_DIR } from '../scripts/real-data/debian-packages.ts';
 import { initBackend } from '../src/backend/select.ts';
 import { normalizeTrainRequest } from '../src/train/request.ts';
 import { trainSeq2Seq } from '../src/train/train-seq2seq.ts';
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
 });
 const task = args.task as PairTask;
 const file = task === 'translate' ? 'translate-de-en.jsonl' : 'summarize-man.jsonl';
-const all = readFileSync(path.join(process.env.REAL_DATA ?? '/work/real-data', file), 'utf8')
+const all = readFileSync(path.join(process.env.REAL_DATA ?? REAL_DATA_DIR, file), 'utf8')
   .split('\n')
   .filter((l) => l.trim() !== '')
   .map((l) => JSON.parse(l) as { source: string; target: string });

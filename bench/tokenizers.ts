@@ -5,7 +5,7 @@
  * byte-fallback tokens, the vocabulary actually used, and the fit time. Then one fit of bpe 8000
  * on ~5 MB (the whole King James Bible plus both real data sets).
  *
- *   npm run data:real          # writes $REAL_DATA (default /work/real-data) from Debian packages
+ *   npm run data:real          # writes $REAL_DATA (default data/real, REAL_DATA_DIR) from Debian packages
  *   node --import tsx bench/tokenizers.ts [--quick] [--zh-man DIR]
  *
  * --zh-man DIR adds Chinese text: the paragraphs with ≥ 10 CJK characters of the Simplified Chinese
@@ -19,9 +19,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
+import { REAL_DATA_DIR } from '../scripts/real-data/debian-packages.ts';
 import { fitTokenizer, UNK_ID, type Tokenizer, type TokenizerType } from '../src/tokenize/index.ts';
 
-const DIR = process.env.REAL_DATA ?? '/work/real-data';
+const DIR = process.env.REAL_DATA ?? REAL_DATA_DIR;
 const quick = process.argv.includes('--quick');
 const zhDir = process.argv.includes('--zh-man') ? process.argv[process.argv.indexOf('--zh-man') + 1] : undefined;
 

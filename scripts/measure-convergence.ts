@@ -8,32 +8,20 @@
  *
  *   node --import tsx scripts/measure-convergence.ts DATA NAME [HYPERPARAMETERS-JSON]
  *
- * DATA: translate | summarize (files under REAL_DATA, default /work/real-data); ROWS (3000) rows
+ * DATA: translate | summarize (files under REAL_DATA, default data/real); ROWS (3000) rows
  * of a seeded shuffle (SHUFFLE_SEED 1), HELDOUT (200) of them held out by the trainer's split;
  * TOKENIZER (char | word; default char), TASK_OVERRIDES as JSON merged into the request.
  */
-import fs from 'node:fs';
 import { initBackend } from '../src/backend/select.ts';
 import { ModelStore } from '../src/store/registry.ts';
 import { normalizeTrainRequest } from '../src/train/request.ts';
 import { describeDataset } from '../src/train/records.ts';
 import { trainForTask } from '../src/train/run-task.ts';
-import { createRng } from '../src/decode/rng.ts';
+import { measureSample } from './measure-sample.ts';
 import type { TrainRequest } from '../src/schemas/train.ts';
 
 const [data = 'translate', name = 'measure', hpJson = '{}'] = process.argv.slice(2);
-const dir = process.env.REAL_DATA ?? '/work/real-data';
-const file = data === 'translate' ? `${dir}/translate-de-en.jsonl` : `${dir}/summarize-man.jsonl`;
-const rowsWanted = Number(process.env.ROWS ?? 3000);
-const heldOut = Number(process.env.HELDOUT ?? 200);
-
-const all = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
-const rng = createRng(Number(process.env.SHUFFLE_SEED ?? 1));
-for (let i = all.length - 1; i > 0; i--) {
-  const j = Math.floor(rng() * (i + 1));
-  [all[i], all[j]] = [all[j]!, all[i]!];
-}
-const rows = all.slice(0, rowsWanted).map((r) => ({ source: r.source!, target: r.target!, ...(r.group ? { group: r.group } : {}) }));
+const { rows, heldOut } = measureSample(data);
 
 const request: TrainRequest = {
   name,

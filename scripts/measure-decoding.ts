@@ -13,7 +13,6 @@
  * array of Seq2Seq `parameters` objects (default: greedy and beam 4, with and without the
  * repetition rule).
  */
-import fs from 'node:fs';
 import { initBackend } from '../src/backend/select.ts';
 import { ModelStore } from '../src/store/registry.ts';
 import { ModelCache } from '../src/infer/model-cache.ts';
@@ -21,20 +20,10 @@ import { runSeq2Seq } from '../src/infer/seq2seq-generate.ts';
 import { resolveSeq2SeqParams, type Seq2SeqParameterInput } from '../src/infer/params.ts';
 import { generationMetrics } from '../src/eval/task-metrics.ts';
 import { splitExamples } from '../src/train/epoch-order.ts';
-import { createRng } from '../src/decode/rng.ts';
+import { measureSample } from './measure-sample.ts';
 
 const [data = 'translate', name = 'measure', settingsJson] = process.argv.slice(2);
-const dir = process.env.REAL_DATA ?? '/work/real-data';
-const file = data === 'translate' ? `${dir}/translate-de-en.jsonl` : `${dir}/summarize-man.jsonl`;
-const rowsWanted = Number(process.env.ROWS ?? 3000);
-const heldOut = Number(process.env.HELDOUT ?? 200);
-const all = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
-const rng = createRng(Number(process.env.SHUFFLE_SEED ?? 1));
-for (let i = all.length - 1; i > 0; i--) {
-  const j = Math.floor(rng() * (i + 1));
-  [all[i], all[j]] = [all[j]!, all[i]!];
-}
-const rows = all.slice(0, rowsWanted).map((r) => ({ source: r.source!, target: r.target!, ...(r.group ? { group: r.group } : {}) }));
+const { rows, heldOut } = measureSample(data);
 
 await initBackend('wasm');
 const store = new ModelStore(process.env.MEASURE_MODELS ?? '/tmp/measure-models');
