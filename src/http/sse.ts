@@ -1,7 +1,8 @@
 /** Minimal Server-Sent Events writer on a hijacked Fastify reply. */
 import type { FastifyReply } from 'fastify';
 
-export function openSse(reply: FastifyReply) {
+/** Takes the reply over from Fastify and writes the event-stream head (200, no caching or proxy buffering). */
+export function writeSseHead(reply: FastifyReply): void {
   reply.hijack();
   reply.raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -10,6 +11,10 @@ export function openSse(reply: FastifyReply) {
     'x-accel-buffering': 'no',
     'x-request-id': String(reply.request.id),
   });
+}
+
+export function openSse(reply: FastifyReply) {
+  writeSseHead(reply);
   return {
     send(event: string, data: unknown): void {
       if (!reply.raw.writableEnded) reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

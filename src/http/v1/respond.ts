@@ -13,6 +13,7 @@ import { isServiceError, ServiceError } from '../../errors.ts';
 import type { GenerateOptions, GenerationResult, TokenEvent } from '../../infer/generate.ts';
 import type { GenerationParameters } from '../../schemas/common.ts';
 import type { GenerationPlan } from './mapping.ts';
+import { writeSseHead } from '../sse.ts';
 import { ChunkWriter, chatCompletion, textCompletion, type ChoiceResult, type Envelope, type Kind } from './responses.ts';
 
 /** Runs one choice through the service. */
@@ -43,15 +44,9 @@ export async function runChoices<R>(n: number, start: (i: number, signal: AbortS
   }
 }
 
+/** OpenAI-style SSE: bare `data:` lines (no event names) and a closing `data: [DONE]`. */
 function openSse(reply: FastifyReply) {
-  reply.hijack();
-  reply.raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-request-id': String(reply.request.id),
-  });
+  writeSseHead(reply);
   const open = () => !reply.raw.writableEnded && !reply.raw.destroyed;
   return {
     send(data: object): void {
