@@ -10,7 +10,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
-import { ServiceError, errorBody, isServiceError, type ErrorCode } from './errors.ts';
+import { ServiceError, isServiceError } from './errors.ts';
+import { fromFastifyError, frameworkErrors, routeMiss } from './http/fastify-errors.ts';
+import { wsErrorHandler } from './stream/ws-errors.ts';
+import { NoQuery } from './schemas/common.ts';
 import { fastifyValidatorCompiler } from './schemas/validate.ts';
 import { ModelStore } from './store/registry.ts';
 import { DatasetStore } from './train/datasets.ts';
@@ -51,23 +54,8 @@ declare module 'fastify' {
 
 export type App = FastifyInstance;
 
-/** Maps Fastify's own errors (parsing, limits, routing) onto the error vocabulary. */
-function fromFastifyError(err: FastifyError): ServiceError {
-  const byCode: Record<string, [ErrorCode, string]> = {
-    FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'body is not valid JSON'],
-    FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_json', 'body is empty; send a JSON object'],
-    FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', `body is larger than the limit for this endpoint`],
-    FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', `Content-Type is not accepted here`],
-    FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'Content-Length does not match the body'],
-  };
-  const hit = err.code ? byCode[err.code] : undefined;
-  if (hit) return new ServiceError(hit[0], `${hit[1]}${err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `: ${err.message}` : ''}`);
-  if (err instanceof SyntaxError) return new ServiceError('invalid_json', `body is not valid JSON: ${err.message}`);
-  if (err.statusCode === 413) return new ServiceError('payload_too_large', err.message);
-  if (err.statusCode === 415) return new ServiceError('unsupported_media_type', err.message);
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ServiceError('invalid_request', err.message);
-  return new ServiceError('internal_error', 'internal error');
-}
+/** Longest path parameter (model names are at most 64 characters, version refs a few more). */
+const MAX_PARAM_LENGTH = 100;
 
 export async function buildApp(config: Config, backend: BackendInfo, overrides: Partial<AppServices> = {}): Promise<App> {
   const app = Fastify({
@@ -81,6 +69,9 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
     // On close: stop accepting, drop idle keep-alive sockets, let in-flight requests finish
     // (the process exits anyway after SHUTDOWN_TIMEOUT_MS).
     forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Malformed percent-escapes and over-long path parameters, rejected before routing.
+    frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(fastifyValidatorCompiler as never);
@@ -129,8 +120,11 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
     else req.log.info({ code: svc.code, msg: svc.message }, 'request rejected');
     void reply.code(svc.status).headers(svc.headers).send(svc.toBody());
   });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(errorBody('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler(routeMiss(app));
+  // API routes (those with a documented schema) that declare no query parameters refuse any
+  // (400 naming it), as unknown body fields are refused; plugins' static and hidden routes are left alone.
+  app.addHook('onRoute', (route) => {
+    if (route.schema && !route.schema.hide && !route.schema.querystring) route.schema = { ...route.schema, querystring: NoQuery };
   });
 
   await app.register(swagger, {
@@ -152,7 +146,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   }
   // Frames over MAX_WS_FRAME_BYTES get an error frame (the socket stays open); only frames over this
   // hard cap (4× the limit, at least 1 MiB) make the ws library close the socket with 1009.
-  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.maxWsFrameBytes, 1024 * 1024) } });
+  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.maxWsFrameBytes, 1024 * 1024) }, errorHandler: wsErrorHandler });
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);

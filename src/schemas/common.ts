@@ -13,6 +13,9 @@ export const MODEL_REF_REGEX = '^[a-z0-9][a-z0-9._-]{0,63}(@[1-9][0-9]{0,8})?$';
 export const ModelName = Type.String({ pattern: MODEL_NAME_REGEX, description: 'Model name: lowercase letters, digits, ".", "_" and "-", at most 64 characters.' });
 export const ModelRef = Type.String({ pattern: MODEL_REF_REGEX, description: '`name` (latest version) or `name@version`.' });
 
+/** The querystring of a route that takes no query parameters: any parameter is refused by name. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({

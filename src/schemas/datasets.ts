@@ -22,7 +22,7 @@ export const DatasetIdParams = Type.Object({ id: Type.String({ pattern: '^ds_[0-
 export const DatasetUploadQuery = Type.Object(
   {
     format: Type.Optional(Type.Union([Type.Literal('text'), Type.Literal('jsonl'), Type.Literal('csv'), Type.Literal('tsv')], { description: 'Overrides the format implied by Content-Type.' })),
-    name: Type.Optional(Type.String({ maxLength: 128 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Display name stored with the dataset.' })),
     task: Type.Optional(
       Type.Union(['generate', 'summarize', 'translate', 'qa', 'classify'].map((t) => Type.Literal(t)) as [TLiteral<'generate'>, TLiteral<'summarize'>, TLiteral<'translate'>, TLiteral<'qa'>, TLiteral<'classify'>], {
         description: 'Check at upload that every JSONL/CSV/TSV row has this task\'s columns under their default names (generate: text; summarize, translate: source, target; qa: question, answer; classify: text, label). Without it only the structure is checked, and POST /train checks the columns (which it may rename with `columns`).',

@@ -52,7 +52,7 @@ export function describeError(root: string, e: ValueError): { code: ErrorCode; m
     case ValueErrorType.ObjectRequiredProperty:
       return { code: 'invalid_request', message: `${field} is required` };
     case ValueErrorType.ObjectAdditionalProperties:
-      return { code: 'invalid_request', message: `${field} is not a known field` };
+      return { code: 'invalid_request', message: `${field} is not a known ${root === 'query' ? 'query parameter' : 'field'}` };
     case ValueErrorType.NumberMinimum:
     case ValueErrorType.IntegerMinimum:
       return { code: 'invalid_parameter', message: `${field} must be ≥ ${s.minimum}, ${got}` };

@@ -5,7 +5,7 @@
  * `error` frame (with the request id when there is one) and the socket stays open; closing the
  * socket cancels every generation it started and drops its subscriptions.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ServiceError, isServiceError } from '../errors.ts';
 import { validate } from '../schemas/validate.ts';
@@ -19,7 +19,12 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 export const wsRoutes: FastifyPluginAsync = async (app) => {
   const { inference, queue, config } = app.services;
 
-  app.get('/ws', { websocket: true, schema: { tags: ['inference'], summary: 'WebSocket: token streaming and job progress (frames: Ws* schemas)' } }, (socket: WebSocket, req) => {
+  /** A plain HTTP request (no `Upgrade: websocket`) gets 426 in the error shape, not the plugin's empty 404. */
+  const upgradeRequired = async (req: FastifyRequest) => {
+    if (!req.ws) throw new ServiceError('upgrade_required', 'GET /ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)', { headers: { upgrade: 'websocket' } });
+  };
+
+  app.get('/ws', { websocket: true, preValidation: upgradeRequired, schema: { tags: ['inference'], summary: 'WebSocket: token streaming and job progress (frames: Ws* schemas)' } }, (socket: WebSocket, req) => {
     const running = new Map<string, AbortController>();
     const subscriptions = new Map<string, () => void>(); // job id → stop following
     const send = (frame: object) => {

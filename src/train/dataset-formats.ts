@@ -28,13 +28,13 @@ export interface ParsedDataset {
   columns?: string[];
 }
 
-function invalid(message: string): ServiceError {
-  return new ServiceError('invalid_dataset', message);
+function invalid(message: string, param: string | null = null): ServiceError {
+  return new ServiceError('invalid_dataset', message, { param });
 }
 
 /**
- * Decodes `body` as UTF-8 (a leading BOM is dropped) and rejects invalid UTF-8, empty or
- * whitespace-only content, NUL bytes and binary-looking content (more than 1% C0 controls).
+ * Decodes `body` as UTF-8 (a leading BOM is dropped) and rejects invalid UTF-8 and whatever
+ * `checkDatasetText` rejects.
  */
 export function decodeDatasetText(body: Uint8Array): string {
   let text: string;
@@ -43,9 +43,19 @@ export function decodeDatasetText(body: Uint8Array): string {
   } catch {
     throw invalid('dataset is not valid UTF-8 text');
   }
-  if (text.trim().length === 0) throw invalid('dataset is empty (no non-whitespace content)');
+  checkDatasetText(text);
+  return text;
+}
+
+/**
+ * Rejects empty or whitespace-only text, NUL bytes and binary-looking text (more than 1% C0
+ * controls). Uploads and inline `dataset.text` in POST /train get the same code and message;
+ * `param` names the field for inline text.
+ */
+export function checkDatasetText(text: string, param: string | null = null): void {
+  if (text.trim().length === 0) throw invalid('dataset is empty (no non-whitespace content)', param);
   const nul = text.indexOf('\0');
-  if (nul !== -1) throw invalid(`dataset looks binary: it contains a NUL byte (line ${lineOf(text, nul)})`);
+  if (nul !== -1) throw invalid(`dataset looks binary: it contains a NUL byte (line ${lineOf(text, nul)})`, param);
   let controls = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -54,9 +64,9 @@ export function decodeDatasetText(body: Uint8Array): string {
   if (controls > text.length * MAX_CONTROL_CHAR_SHARE) {
     throw invalid(
       `dataset looks binary: ${controls} of ${text.length} characters are control characters (limit ${MAX_CONTROL_CHAR_SHARE * 100}%)`,
+      param,
     );
   }
-  return text;
 }
 
 /** 1-based line number of character offset `index` in `text`. */

@@ -11,6 +11,7 @@ import { assertEnoughTokens, splitTrainVal } from './lm-data.ts';
 import type { Config } from '../config.ts';
 import { loadRows, loadTrainingRecords } from './records.ts';
 import { DatasetStore } from './datasets.ts';
+import { checkDatasetText } from './dataset-formats.ts';
 import { chatConversations } from '../tasks/chat-data.ts';
 import { labeledExamples, pairExamples, resolveColumns, type PairTask } from '../tasks/task-data.ts';
 
@@ -95,6 +96,7 @@ export async function checkTrainingData(data: TrainJobData, config: Pick<Config,
   resolveColumns(data.task, data.columns);
   if (data.languages && data.task !== 'translate') throw new ServiceError('invalid_parameter', `languages applies to task translate only (this request's task is ${data.task})`);
   const ds = data.dataset;
+  if ('text' in ds) checkDatasetText(ds.text, 'dataset.text'); // the checks an upload of the same text gets
   if ('rows' in ds) {
     const bytes = Buffer.byteLength(JSON.stringify(ds.rows));
     if (bytes > config.maxInlineTextBytes) {
