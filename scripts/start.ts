@@ -1,26 +1,36 @@
 /**
- * `npm start`: the API and one training worker as two child processes, for a single machine.
- * (In production run them separately: `npm run start:api`, `npm run start:worker`, or docker compose.)
- * Redis must be reachable at REDIS_URL. Signals are forwarded; if either process exits, both stop.
+ * `npm start`: the API and one training worker on a single machine, supervised (src/supervisor.ts):
+ * a child that dies is restarted with backoff while the other keeps running — killing the worker
+ * never stops serving. SIGINT/SIGTERM stop both gracefully (a second signal kills them at once).
+ * In production run them separately (`npm run start:api`, `npm run start:worker`) or with docker
+ * compose, whose restart policy does this job. Redis must be reachable at REDIS_URL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { Supervisor } from '../src/supervisor.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const children: ChildProcess[] = ['src/server.ts', 'src/worker.ts'].map((entry) =>
-  spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env: process.env }),
+const config = loadConfig(); // fails here, once, on a bad variable rather than in both children
+const log = pino({ level: config.logLevel, name: 'seqserve-supervisor' });
+const supervisor = new Supervisor(
+  [
+    { name: 'api', args: ['--import', 'tsx', 'src/server.ts'] },
+    { name: 'worker', args: ['--import', 'tsx', 'src/worker.ts'] },
+  ],
+  { backoffMs: config.restartBackoffMs, backoffMaxMs: config.restartBackoffMaxMs, stableMs: config.restartStableMs },
+  log,
+  // The worker's own shutdown deadline is SHUTDOWN_TIMEOUT_MS + 35 s (a checkpoint mid-batch); a little more here.
+  { cwd: fileURLToPath(new URL('..', import.meta.url)), env: process.env, killAfterMs: config.shutdownTimeoutMs + 40_000 },
 );
-let stopping = false;
-const stopAll = (signal: NodeJS.Signals) => {
-  if (stopping) return;
-  stopping = true;
-  for (const c of children) if (c.exitCode === null) c.kill(signal);
+
+let signals = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (++signals === 1) supervisor.stop(signal);
+  else supervisor.kill(`second ${signal}`);
 };
-for (const c of children) {
-  c.on('exit', (code) => {
-    stopAll('SIGTERM');
-    if (children.every((k) => k.exitCode !== null || k.signalCode !== null)) process.exit(code ?? 0);
-  });
-}
-process.on('SIGINT', () => stopAll('SIGINT'));
-process.on('SIGTERM', () => stopAll('SIGTERM'));
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+supervisor.start();
+const code = await supervisor.stopped;
+log.info({ code }, 'stopped');
+process.exit(code);

@@ -45,6 +45,9 @@ export const CONFIG_VARS = [
   { env: 'JOB_LOCK_MS', kind: 'int', default: '30000', min: 1000, description: 'BullMQ job lock duration; a worker that stops renewing it is considered crashed.' },
   { env: 'STALLED_CHECK_MS', kind: 'int', default: '30000', min: 500, description: 'How often workers look for jobs of crashed workers.' },
   { env: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '25000', min: 100, description: 'Grace period for in-flight work on SIGTERM/SIGINT.' },
+  { env: 'RESTART_BACKOFF_MS', kind: 'int', default: '1000', min: 10, description: '`npm start`: delay before restarting a child (API or worker) that exited; doubles on each quick repeat.' },
+  { env: 'RESTART_BACKOFF_MAX_MS', kind: 'int', default: '30000', min: 10, description: '`npm start`: cap on the restart delay.' },
+  { env: 'RESTART_STABLE_MS', kind: 'int', default: '60000', min: 0, description: '`npm start`: a child that ran this long before exiting is restarted after RESTART_BACKOFF_MS again.' },
 ] as const satisfies readonly VarSpec[];
 
 export interface Config {
@@ -75,6 +78,9 @@ export interface Config {
   jobLockMs: number;
   stalledCheckMs: number;
   shutdownTimeoutMs: number;
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+  restartStableMs: number;
 }
 
 const camel = (env: string): string => env.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
