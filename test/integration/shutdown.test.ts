@@ -30,7 +30,9 @@ t.test('graceful shutdown of the API', async (t) => {
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
 
   const inflight = post(`${url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 2500, do_sample: false } });
-  await new Promise((r) => setTimeout(r, 100));
+  // SIGTERM once the generation runs (a fixed sleep loses the race on a loaded machine: the request
+  // then arrives after the signal and is refused with 503, which is right but not what is tested).
+  await waitFor(async () => /seqserve_generations_in_flight 1/.test(await (await fetch(`${url}/metrics`)).text()), 30000, 'the generation to start');
   server.kill('SIGTERM');
   const result = await inflight;
   t.equal(result.status, 200, `the in-flight generation completes: ${JSON.stringify(result.json)}`);
