@@ -23,10 +23,14 @@ const supervisor = new Supervisor(
   { cwd: fileURLToPath(new URL('..', import.meta.url)), env: process.env, killAfterMs: config.shutdownTimeoutMs + 40_000 },
 );
 
-let signals = 0;
+// Ctrl-C on `npm start` delivers SIGINT twice within milliseconds (the terminal signals the whole
+// process group and npm forwards its own copy): repeats within a second are the same request.
+let firstSignalAt = 0;
 const onSignal = (signal: NodeJS.Signals) => {
-  if (++signals === 1) supervisor.stop(signal);
-  else supervisor.kill(`second ${signal}`);
+  if (firstSignalAt === 0) {
+    firstSignalAt = Date.now();
+    supervisor.stop(signal);
+  } else if (Date.now() - firstSignalAt > 1000) supervisor.kill(`second ${signal}`);
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
