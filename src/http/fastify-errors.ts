@@ -61,6 +61,8 @@ function routePattern(url: string): RegExp {
 export function routeMiss(app: FastifyInstance): (req: FastifyRequest, reply: FastifyReply) => void {
   const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
   app.addHook('onRoute', (route: RouteOptions) => {
+    // A catch-all (e.g. a CORS plugin's `OPTIONS *`) says nothing about which paths exist.
+    if (route.url === '*' || route.url === '/*') return;
     routes.push({ pattern: routePattern(route.url), methods: ([] as string[]).concat(route.method) });
   });
   return (req, reply) => {
