@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type InitKind = 'glorot' | 'zeros' | 'embedding' | 'forget_bias';
+/** `{ normal: σ }`: N(0, σ²) (the Transformer's GPT-2 initialisation). */
+export type InitKind = 'glorot' | 'zeros' | 'ones' | 'embedding' | 'forget_bias' | { normal: number };
 
 export class WeightSet {
   private readonly vars = new Map<string, tf.Variable>();
@@ -20,6 +21,8 @@ export class WeightSet {
     const seed = this.seed + 1 + this.counter++;
     const value = tf.tidy(() => {
       if (init === 'zeros') return tf.zeros(shape);
+      if (init === 'ones') return tf.ones(shape);
+      if (typeof init === 'object') return tf.randomNormal(shape, 0, init.normal, 'float32', seed);
       if (init === 'embedding') return tf.randomUniform(shape, -0.05, 0.05, 'float32', seed);
       if (init === 'forget_bias') {
         // LSTM bias [4H]: 1 for the forget gate (Keras' unit_forget_bias), 0 elsewhere.

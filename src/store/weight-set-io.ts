@@ -1,5 +1,5 @@
 /**
- * Saving and loading the hand-built models (Seq2Seq, classifier) of a version directory:
+ * Saving and loading the hand-built models (Seq2Seq, classifier, Transformer LM) of a version directory:
  * `<kind>.json` {format, kind, spec, weightsManifest} + `weights.bin` (the tf.io weights format, the
  * same binary layout as a TF.js model's weights, names like `encoder/lstm_0/kernel`). The weights
  * file is written and fsynced before the JSON file, so a present JSON file implies complete weights.
@@ -11,7 +11,7 @@ import type { WeightSet } from '../arch/weight-set.ts';
 import { writeFileDurable } from './fs-utils.ts';
 
 export const WEIGHTS_FILE = 'weights.bin';
-export type WeightSetKind = 'seq2seq' | 'classifier';
+export type WeightSetKind = 'seq2seq' | 'classifier' | 'transformer';
 
 interface WeightSetJSON<S> {
   format: 'seqserve-weights';
