@@ -11,7 +11,7 @@ import { ModelStore } from '../src/store/registry.ts';
 import { ModelCache } from '../src/infer/model-cache.ts';
 import { generateText } from '../src/infer/generate.ts';
 import { resolveParams } from '../src/infer/params.ts';
-import { disposeState } from '../src/arch/lm-step.ts';
+import { RecurrentLanguageModel, disposeState } from '../src/arch/lm-step.ts';
 import { BOS_ID } from '../src/tokenize/index.ts';
 import { createSampler } from '../src/decode/sampler.ts';
 
@@ -42,6 +42,7 @@ async function windowRerun(n: number): Promise<number> {
   const sampler = createSampler(params);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
+    if (!(model.lm instanceof RecurrentLanguageModel)) throw new Error('this bench steps a recurrent model (bench/gpt.ts covers the Transformer)');
     const { state, logits } = await model.lm.prefill(ids.slice(-64));
     const row = (await logits.data()) as Float32Array;
     disposeState(state);

@@ -8,7 +8,8 @@
  * fused pass plus one step before its first token, and a burst of arrivals shares one pass.
  */
 import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
-import { RowBatcher, type BatchMember } from './row-batcher.ts';
+import { isKvState, type ModelState } from '../arch/model-state.ts';
+import { RECURRENT_ROWS, RowBatcher, type BatchMember } from './row-batcher.ts';
 import type { Sequence } from './sequence.ts';
 
 /**
@@ -21,12 +22,13 @@ export interface LmMember extends BatchMember {
 
 export class StepBatcher extends RowBatcher<LmMember> {
   constructor(private readonly lm: RecurrentLanguageModel, maxBatch: number) {
-    super(maxBatch);
+    super(maxBatch, RECURRENT_ROWS);
   }
 
   /** Runs `seq` (none of its prompt fed yet) to its end. Resolves when the sequence has finished. */
-  run(seq: Sequence, opts: { start?: RecurrentState; keepState?: (state: RecurrentState) => void } = {}): Promise<void> {
-    return this.enqueue({ seq, ...opts });
+  run(seq: Sequence, opts: { start?: ModelState; keepState?: (state: ModelState) => void } = {}): Promise<void> {
+    if (opts.start && isKvState(opts.start)) throw new Error('a recurrent model continues only from a recurrent state');
+    return this.enqueue({ seq, start: opts.start as RecurrentState | undefined, keepState: opts.keepState });
   }
 
   /**

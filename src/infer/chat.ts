@@ -16,6 +16,7 @@ import type { ChatModelEntry } from './model-cache.ts';
 import type { TemplateMessage } from '../tasks/chat-template.ts';
 import { Sequence, type GenerateOptions, type GenerationResult } from './sequence.ts';
 import type { KeptState } from './sessions.ts';
+import { checkContext, contextOf } from './generate.ts';
 
 export interface ChatTurnResult extends GenerationResult {
   /** Prompt tokens served from the kept state (not run again). */
@@ -40,6 +41,8 @@ export async function chatTurn(
   const kept = session.kept && session.kept.ref === model.ref && isProperPrefix(session.kept.ids, ids) ? session.kept : undefined;
   const fedBefore = kept ? kept.ids : [];
   const seq = new Sequence(model.chat, model.ref, { ids: ids.slice(fedBefore.length), context: ids, endIds: model.chat.markerIds }, params, opts);
+  checkContext(model, ids.length, 'messages');
+  seq.limitPositions(contextOf(model) - fedBefore.length);
   if (seq.done) return { ...seq.result(), cachedTokens: fedBefore.length };
   const onAbort = () => seq.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

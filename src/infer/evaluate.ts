@@ -10,7 +10,8 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
-import { disposeState, type RecurrentLanguageModel } from '../arch/lm-step.ts';
+import { disposeState } from '../arch/lm-step.ts';
+import { TransformerLM } from '../arch/transformer.ts';
 import { classifierMetrics, copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline } from '../eval/task-metrics.ts';
 import { qualityWarning, type QualityWarning } from '../eval/quality.ts';
 import { isRetrievalAugmented, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
@@ -92,7 +93,8 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
  * `counted`, only targets t with counted[t] = 1 enter the mean (chat: assistant tokens).
  */
 async function languageModelLoss(model: LanguageModelEntry, ids: Int32Array, counted?: Uint8Array): Promise<number> {
-  const lm: RecurrentLanguageModel = model.lm;
+  const lm = model.lm;
+  if (lm instanceof TransformerLM) return transformerLoss(lm, ids, counted);
   const rows = Math.max(1, Math.min(16, Math.floor(ids.length / 64)));
   const len = Math.floor(ids.length / rows);
   let state = lm.initialState(rows);
@@ -115,6 +117,37 @@ async function languageModelLoss(model: LanguageModelEntry, ids: Int32Array, cou
     }
   } finally {
     disposeState(state);
+  }
+  if (count === 0) throw new ServiceError('dataset_too_small', `the dataset has ${ids.length} tokens; evaluating a language model needs at least 2`);
+  return total / count;
+}
+
+/**
+ * The Transformer's version: consecutive windows of context_length positions (each read from its
+ * start, as generation does), one forward pass each, yielding between groups of 16; `counted` as above.
+ */
+async function transformerLoss(lm: TransformerLM, ids: Int32Array, counted?: Uint8Array): Promise<number> {
+  const N = lm.contextLength;
+  let total = 0;
+  let count = 0;
+  const starts: number[] = [];
+  for (let s = 0; s + 1 < ids.length; s += N) starts.push(s);
+  for (let b = 0; b < starts.length; b += 16) {
+    const group = starts.slice(b, b + 16);
+    for (const s of group) {
+      const len = Math.min(N, ids.length - 1 - s);
+      const nll = tf.tidy(() => {
+        const x = tf.tensor2d(ids.subarray(s, s + len), [1, len], 'int32');
+        const y = tf.tensor1d(ids.subarray(s + 1, s + 1 + len), 'int32');
+        const mask = tf.tensor1d(Float32Array.from({ length: len }, (_, k) => (counted ? counted[s + 1 + k]! : 1)));
+        const logp = tf.logSoftmax(tf.reshape(lm.forward(x), [len, lm.vocabSize]));
+        return tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(logp, tf.oneHot(y, lm.vocabSize)), -1), mask)));
+      });
+      total += (await nll.data())[0]!;
+      nll.dispose();
+      for (let k = 0; k < len; k++) count += counted ? counted[s + 1 + k]! : 1;
+    }
+    await yieldToEventLoop();
   }
   if (count === 0) throw new ServiceError('dataset_too_small', `the dataset has ${ids.length} tokens; evaluating a language model needs at least 2`);
   return total / count;

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import '../arch/custom-layers.ts'; // so saved FusedLSTM/FusedGRU layers deserialize
 import { RecurrentLanguageModel } from '../arch/lm-step.ts';
 import { StepBatcher } from './batcher.ts';
+import { KvBatcher } from './kv-batcher.ts';
+import { TransformerLM, type TransformerSpec } from '../arch/transformer.ts';
 import { Seq2SeqBatcher } from './seq2seq-batcher.ts';
 import { ServiceError } from '../errors.ts';
 import { TARGET_TOKENIZER_FILE, TOKENIZER_FILE, type ModelManifest, type ModelTask } from '../store/manifest.ts';
@@ -36,9 +38,10 @@ interface LoadedBase {
 
 export interface LanguageModelEntry extends LoadedBase {
   kind: 'generate';
-  lm: RecurrentLanguageModel;
+  /** A recurrent model (stateful stepping) or a Transformer (KV cache). */
+  lm: RecurrentLanguageModel | TransformerLM;
   /** Continuous batching: all running generations of this model step together. */
-  batcher: StepBatcher;
+  batcher: StepBatcher | KvBatcher;
   /** Chat models (manifest task `chat`): the tokenizer with the template's role markers (also `tokenizer`). */
   chat?: ChatTokenizer;
 }
@@ -199,10 +202,18 @@ export class ModelCache {
       const s2s = await loadWeightSet(resolved.dir, 'seq2seq', (spec: Seq2SeqSpec) => new Seq2SeqModel(spec, 0));
       return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch), retrieval };
     }
+    const chat = task === 'chat' ? new ChatTokenizer(tokenizer) : undefined;
+    if (chat) parseChatTemplateSpec(resolved.manifest.chat_template, tokenizer.vocabSize);
+    if (resolved.manifest.architecture === 'transformer') {
+      const lm = await loadWeightSet(resolved.dir, 'transformer', (spec: TransformerSpec) => new TransformerLM(spec, 0));
+      if (lm.vocabSize !== (chat ?? tokenizer).vocabSize) {
+        lm.dispose();
+        throw new Error(`${base.ref}: the model has ${lm.vocabSize} outputs but its tokenizer ${(chat ?? tokenizer).vocabSize} ids`);
+      }
+      return { ...base, ...(chat ? { tokenizer: chat, chat } : {}), kind: 'generate', lm, batcher: new KvBatcher(lm, this.maxBatch) };
+    }
     const layers = await loadLayersModel(resolved.dir);
     try {
-      const chat = task === 'chat' ? new ChatTokenizer(tokenizer) : undefined;
-      if (chat) parseChatTemplateSpec(resolved.manifest.chat_template, tokenizer.vocabSize);
       const lm = new RecurrentLanguageModel(layers, resolved.manifest.architecture);
       if (lm.vocabSize !== (chat ?? tokenizer).vocabSize) {
         lm.dispose();

@@ -5,7 +5,8 @@
  * is dropped), so a long generation never holds up a short one; each keeps its own sampler and seed,
  * so its output does not depend on what it was batched with.
  *
- * Row r of the batched state (h, c per layer: [B, H]) belongs to `active[r]`. At most `maxBatch`
+ * Row r of the batched state (recurrent: h, c per layer [B, H]; Transformer: the KV cache's row r)
+ * belongs to `active[r]`; `RowOps` stack, select and free rows of the state kind. At most `maxBatch`
  * sequences step together; later arrivals wait in `joining` until rows free up. The loop yields to
  * the event loop after every step and owns (and always disposes) the batched state. A subclass says
  * how joiners' rows start (`joinState`), how one batched step runs (`step`), and may keep per-batch
@@ -15,28 +16,44 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import type { Sequence } from './sequence.ts';
 
-export interface BatchMember {
+/** How rows of a batched state are stacked, picked out and freed (none dispose their inputs). */
+export interface RowOps<S> {
+  concat(parts: readonly S[]): S;
+  select(state: S, rows: readonly number[]): S;
+  dispose(state: S): void;
+}
+
+export const RECURRENT_ROWS: RowOps<RecurrentState> = {
+  concat: (parts) => RecurrentLanguageModel.concatRows(parts),
+  select: (state, rows) => RecurrentLanguageModel.selectRows(state, rows),
+  dispose: disposeState,
+};
+
+export interface BatchMember<S = RecurrentState> {
   seq: Sequence;
   /**
    * Receives the member's own row of the state when it leaves (the state after every id it fed:
    * `seq.fedIds`); the receiver owns and must dispose it. Used by chat sessions.
    */
-  keepState?: (state: RecurrentState) => void;
+  keepState?: (state: S) => void;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-export abstract class RowBatcher<M extends BatchMember> {
+export abstract class RowBatcher<M extends BatchMember<S>, S = RecurrentState> {
   protected active: M[] = [];
   private joining: M[] = [];
-  private state: RecurrentState | undefined;
+  private state: S | undefined;
   private running = false;
   /** Membership changed since the last step (rows joined or left). */
   private changed = false;
   /** Largest batch stepped so far (for metrics and tests). */
   peakBatch = 0;
 
-  constructor(private readonly maxBatch: number) {}
+  constructor(
+    private readonly maxBatch: number,
+    private readonly rows: RowOps<S>,
+  ) {}
 
   /** Sequences stepping now plus those waiting for a row. */
   get size(): number {
@@ -44,13 +61,13 @@ export abstract class RowBatcher<M extends BatchMember> {
   }
 
   /** The joiners' starting rows [joiners.length, …], in their order (owned by the batcher after). */
-  protected abstract joinState(joiners: readonly M[]): Promise<RecurrentState>;
+  protected abstract joinState(joiners: readonly M[]): Promise<S>;
 
   /**
    * One batched step: ids [B] → the next state and the scores [B × V] of the next position, or
    * undefined when no row needs them. Must not dispose the input state.
    */
-  protected abstract step(ids: Int32Array, state: RecurrentState): Promise<{ state: RecurrentState; scores: Float32Array | undefined; vocab: number }>;
+  protected abstract step(ids: Int32Array, state: S): Promise<{ state: S; scores: Float32Array | undefined; vocab: number }>;
 
   /** Before a step, when the membership changed since the last one (rows of `active`, in order). */
   protected onRowsChanged(): void {}
@@ -75,8 +92,8 @@ export abstract class RowBatcher<M extends BatchMember> {
     this.changed = true;
     const joined = await this.joinState(joiners);
     const parts = [...(this.state ? [this.state] : []), joined];
-    this.state = parts.length === 1 ? joined : RecurrentLanguageModel.concatRows(parts);
-    if (parts.length > 1) parts.forEach(disposeState);
+    this.state = parts.length === 1 ? joined : this.rows.concat(parts);
+    if (parts.length > 1) parts.forEach((p) => this.rows.dispose(p));
   }
 
   /** Drops the rows of members that finished (resolving them). */
@@ -85,10 +102,10 @@ export abstract class RowBatcher<M extends BatchMember> {
     const leaving = this.active.filter((_, r) => !keep.includes(r));
     const old = this.state!;
     this.active.forEach((m, r) => {
-      if (m.keepState && !keep.includes(r)) m.keepState(RecurrentLanguageModel.selectRows(old, [r]));
+      if (m.keepState && !keep.includes(r)) m.keepState(this.rows.select(old, [r]));
     });
-    this.state = keep.length > 0 ? RecurrentLanguageModel.selectRows(old, keep) : undefined;
-    disposeState(old);
+    this.state = keep.length > 0 ? this.rows.select(old, keep) : undefined;
+    this.rows.dispose(old);
     this.active = keep.map((r) => this.active[r]!);
     this.changed = true;
     if (keep.length === 0) this.onEmpty();
@@ -108,7 +125,7 @@ export abstract class RowBatcher<M extends BatchMember> {
         this.peakBatch = Math.max(this.peakBatch, this.active.length);
         const ids = Int32Array.from(this.active, (m) => m.seq.takeInput());
         const next = await this.step(ids, this.state!);
-        disposeState(this.state!);
+        this.rows.dispose(this.state!);
         this.state = next.state;
         const keep: number[] = [];
         this.active.forEach((m, r) => {
@@ -122,7 +139,7 @@ export abstract class RowBatcher<M extends BatchMember> {
       this.active = [];
       this.joining = [];
     } finally {
-      if (this.state) disposeState(this.state);
+      if (this.state) this.rows.dispose(this.state);
       this.state = undefined;
       this.onEmpty();
       this.running = false;

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import type { EncodedSource, Seq2SeqModel } from '../arch/seq2seq.ts';
-import { RowBatcher, type BatchMember } from './row-batcher.ts';
+import { RECURRENT_ROWS, RowBatcher, type BatchMember } from './row-batcher.ts';
 import { initialDecoderState } from '../tasks/seq2seq-forward.ts';
 import type { Sequence } from './sequence.ts';
 
@@ -27,7 +27,7 @@ export class Seq2SeqBatcher extends RowBatcher<Member> {
   private source: BatchedSource | undefined;
 
   constructor(private readonly model: Seq2SeqModel, maxBatch: number) {
-    super(maxBatch);
+    super(maxBatch, RECURRENT_ROWS);
   }
 
   /** Runs `seq` against its encoded source to its end. Resolves when the sequence has finished. */

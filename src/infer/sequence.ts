@@ -73,6 +73,8 @@ export class Sequence {
   private generated = 0;
   private pending: TokenEvent | undefined;
   private finish: FinishReason | undefined;
+  /** Positions this row may feed in all (a Transformer's context left); Infinity = no limit. */
+  private maxPositions = Infinity;
 
   constructor(
     private readonly tokenizer: Tokenizer,
@@ -98,6 +100,16 @@ export class Sequence {
     this.sampler = createSampler(params, { bannedIds: [PAD_ID, BOS_ID, UNK_ID], noRepeatNgramSize });
     this.streamer = new TextStreamer(params.stop);
     if (params.max_new_tokens < 1) this.finish = 'length';
+  }
+
+  /**
+   * A Transformer's context rule: the row may feed at most `n` ids. A token sampled when all `n`
+   * are fed is still emitted (its logits came from the last position), then the sequence ends with
+   * finish_reason "length". The caller refuses prompts of more than `n` ids beforehand.
+   */
+  limitPositions(n: number): void {
+    if (this.inputIds.length > n) throw new Error(`the prompt has ${this.inputIds.length} ids; only ${n} positions are left`);
+    this.maxPositions = n;
   }
 
   get done(): boolean {
@@ -140,7 +152,7 @@ export class Sequence {
     this.pending = { index: this.generated - 1, text: chunk.text, token_id: id, logprob };
     if (top) this.pending.top_logprobs = top.map((e) => ({ token_id: e.id, text: this.tokenizer.tokenText(e.id), logprob: e.logprob }));
     if (chunk.stopped) return this.end('stop_sequence');
-    if (this.generated >= this.params.max_new_tokens) return this.end('length');
+    if (this.generated >= this.params.max_new_tokens || this.fedIds.length >= this.maxPositions) return this.end('length');
     this.lastId = id;
     return true;
   }

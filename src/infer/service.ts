@@ -10,13 +10,14 @@ import type { ModelTask } from '../store/manifest.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { classifyText, type ClassifyResult } from './classify.ts';
 import { evaluateModel, type Evaluation } from './evaluate.ts';
-import { generateText, type GenerateOptions, type GenerationResult } from './generate.ts';
+import { checkContext, generateText, promptIdCount, type GenerateOptions, type GenerationResult } from './generate.ts';
 import type { EntryFor, ModelCache } from './model-cache.ts';
 import { checkPrompt, resolveParams, resolveSeq2SeqParams, type ParamLimits, type Seq2SeqParameterInput } from './params.ts';
 import { runSeq2Seq, type Seq2SeqResult, type Seq2SeqSource } from './seq2seq-generate.ts';
 import { targetLimit } from '../store/manifest.ts';
 import type { ChatMessage } from '../schemas/chat.ts';
 import { chatTurn } from './chat.ts';
+import { disposeModelState } from '../arch/model-state.ts';
 import { SessionStore, type KeptState } from './sessions.ts';
 import { parseModelRef } from '../store/model-ref.ts';
 import { seq2seqDecodingDefaults } from '../tasks/seq2seq-forward.ts';
@@ -111,7 +112,10 @@ export class InferenceService {
   async generate(input: GenerateInput, opts: RunOptions = {}): Promise<GenerationResult> {
     checkPrompt(input.prompt, this.limits);
     const params = resolveParams(input.parameters, this.limits);
-    return this.admit(input.model, 'generate', (model) => this.observed(opts, (o) => generateText(model, input.prompt, params, o)));
+    return this.admit(input.model, 'generate', (model) => {
+      checkContext(model, promptIdCount(model, input.prompt), 'prompt'); // before onStart: still a 400 on SSE
+      return this.observed(opts, (o) => generateText(model, input.prompt, params, o));
+    });
   }
 
   /**
@@ -153,6 +157,7 @@ export class InferenceService {
       }
       let next: KeptState | undefined;
       try {
+        checkContext(model, model.chat.renderPrompt(messages).length, input.messages ? 'messages' : 'message');
         const result = await this.observed(opts, (o) =>
           chatTurn(model, messages, params, o, sessionId === undefined ? {} : { kept: held?.kept, onKeep: (k) => (next = k) }),
         );
@@ -194,7 +199,7 @@ export class InferenceService {
 }
 
 function disposeKept(k: KeptState): void {
-  for (const t of [...k.state.h, ...k.state.c]) t.dispose();
+  disposeModelState(k.state);
 }
 
 /** A conversation a reply can follow: non-empty, known roles, ending with a user message, within MAX_PROMPT_CHARS. */

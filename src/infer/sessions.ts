@@ -1,8 +1,9 @@
 /**
  * Chat sessions: what the server keeps between the turns of a conversation so the next turn runs
  * only its new tokens. A session holds the conversation (messages, for `message`-only turns and for
- * rebuilding) and, when the last turn's ids allow it, the model's recurrent state after them
- * (`ids`: exactly the ids that state covers; per layer h, and c for LSTM: [1, H]).
+ * rebuilding) and, when the last turn's ids allow it, the model's state after them
+ * (`ids`: exactly the ids that state covers; per layer h, and c for LSTM: [1, H]; for a Transformer
+ * the KV cache, K and V [1, heads, ids, width / heads] per layer, which grows with the conversation).
  *
  * Bounds: at most `maxSessions` (LRU), each dropped `ttlMs` after its last use, and all of them
  * together under `maxBytes` (state tensors + ids + text; least recently used go first). Dropping a
@@ -14,7 +15,7 @@
  * the same session meanwhile is refused with session_busy) and `commit`s the new one when it ends;
  * a state committed to a session deleted or evicted meanwhile is disposed.
  */
-import { disposeState, type RecurrentState } from '../arch/lm-step.ts';
+import { disposeModelState as disposeState, modelStateBytes, type ModelState } from '../arch/model-state.ts';
 import { ServiceError } from '../errors.ts';
 import type { ChatMessage, ChatSessionInfo } from '../schemas/chat.ts';
 
@@ -22,7 +23,8 @@ export interface KeptState {
   /** `name@version` of the model that computed the state. */
   ref: string;
   ids: number[];
-  state: RecurrentState;
+  /** Recurrent (h, c) or a Transformer's KV cache [1, H, ids.length, D] per layer. */
+  state: ModelState;
 }
 
 interface Session {
@@ -44,9 +46,8 @@ export interface SessionLimits {
   maxBytes: number;
 }
 
-export function stateBytes(s: RecurrentState): number {
-  return [...s.h, ...s.c].reduce((n, t) => n + t.size * 4, 0);
-}
+/** A kept state's tensor bytes: what the memory cap counts (for a Transformer, the KV cache: 2 · layers · ids · width · 4). */
+export const stateBytes = (s: ModelState): number => modelStateBytes(s);
 
 function sessionBytes(s: Pick<Session, 'messages' | 'kept'>): number {
   const text = s.messages.reduce((n, m) => n + 2 * m.content.length + 16, 0);

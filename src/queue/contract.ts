@@ -10,7 +10,8 @@ export const TRAIN_QUEUE = 'train';
 export interface TrainJobData {
   name: string;
   task: 'generate' | 'summarize' | 'translate' | 'qa' | 'classify' | 'chat';
-  architecture: 'lstm' | 'gru';
+  /** lstm/gru: recurrent (every task); transformer: decoder-only, tasks generate and chat. */
+  architecture: 'lstm' | 'gru' | 'transformer';
   /** An uploaded dataset, inline text (generate), or inline rows (paired tasks, classify). */
   dataset: { id: string } | { text: string } | { rows: Record<string, string>[] };
   /** Column name per role when it differs from the role's name (tasks/task-data.ts). */
@@ -22,6 +23,9 @@ export interface TrainJobData {
   hyperparameters: {
     layers: number;
     units: number;
+    /** Transformer: attention heads (divides embedding_dim) and positions (the training window and the serving context). */
+    heads: number;
+    context_length: number;
     embedding_dim: number;
     dropout: number;
     sequence_length: number;
@@ -68,7 +72,9 @@ export interface TrainJobData {
 }
 
 export const AUTO_SIZED = ['units', 'layers', 'embedding_dim', 'batch_size', 'learning_rate', 'dropout'] as const;
-export type AutoSizedHyperparameter = (typeof AUTO_SIZED)[number];
+/** What the policy sizes for a Transformer LM (train/auto-size.ts `transformerAutoSizes`). */
+export const TRANSFORMER_AUTO_SIZED = ['layers', 'heads', 'embedding_dim', 'context_length', 'dropout', 'learning_rate', 'weight_decay', 'lr_schedule'] as const;
+export type AutoSizedHyperparameter = (typeof AUTO_SIZED)[number] | (typeof TRANSFORMER_AUTO_SIZED)[number];
 
 /** Why training ended: see train/loop.ts. */
 export type StopReason = 'converged' | 'max_epochs' | 'max_steps' | 'time_budget' | 'cancelled';

@@ -6,7 +6,7 @@ import { STOP_REASONS, type TrainJobData } from '../queue/contract.ts';
 
 /** Defaults of every hyperparameter: documented in the schema below and applied by train/request.ts. */
 export const HYPERPARAMETER_DEFAULTS = {
-  layers: 1, units: 256, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
+  layers: 1, units: 256, heads: 4, context_length: 64, embedding_dim: 64, dropout: 0.1, sequence_length: 64, batch_size: 32,
   max_epochs: 50, max_steps: null, time_budget_s: null, patience: 3, min_delta: 0.001, eval_every_steps: null,
   learning_rate: 0.002, lr_schedule: 'plateau', warmup_steps: null, label_smoothing: 0.1, weight_decay: 0,
   validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
@@ -14,13 +14,21 @@ export const HYPERPARAMETER_DEFAULTS = {
 } as const satisfies TrainJobData['hyperparameters'];
 const D = HYPERPARAMETER_DEFAULTS;
 
+/** The longest context a Transformer may be trained with (positions it has embeddings for). */
+export const MAX_CONTEXT_LENGTH = 1024;
+/** Hyperparameters only the Transformer takes, and those only recurrent models take (train/request.ts refuses the others). */
+export const TRANSFORMER_ONLY = ['heads', 'context_length'] as const;
+export const RECURRENT_ONLY = ['units', 'sequence_length', 'bidirectional'] as const;
+
 export const Hyperparameters = Type.Object(
   {
-    layers: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: D.layers, description: 'Stacked recurrent layers.' })),
-    units: Type.Optional(Type.Integer({ minimum: 4, maximum: 2048, default: D.units, description: 'Recurrent units per layer.' })),
-    embedding_dim: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: D.embedding_dim, description: 'Token embedding size.' })),
-    dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: D.dropout, description: 'Dropout on recurrent outputs during training.' })),
-    sequence_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: D.sequence_length, description: 'Tokens per training window (truncated BPTT length).' })),
+    layers: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: D.layers, description: 'Stacked recurrent layers, or Transformer blocks (default for a Transformer: from the data size, 2 under 200k training tokens, else 4).' })),
+    units: Type.Optional(Type.Integer({ minimum: 4, maximum: 2048, default: D.units, description: 'Recurrent units per layer (lstm/gru only).' })),
+    heads: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'Transformer only: attention heads; must divide embedding_dim (default: embedding_dim / 32).' })),
+    context_length: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_CONTEXT_LENGTH, description: `Transformer only: positions the model reads — its training window and its serving context (prompt plus generated tokens; generation stops with finish_reason "length" when it is full). At most ${MAX_CONTEXT_LENGTH} (default: 64, 128 from 2M training tokens).` })),
+    embedding_dim: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: D.embedding_dim, description: 'Token embedding size; for a Transformer the model width (default from the data size: ≈ √tokens / 8, a multiple of 32 in [64, 256]).' })),
+    dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: D.dropout, description: 'Dropout during training: on recurrent outputs; for a Transformer on embeddings, attention weights and residual branches (default for a Transformer: 0.2 under 1M training tokens, 0.1 under 10M, else 0).' })),
+    sequence_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024, default: D.sequence_length, description: 'Recurrent models: tokens per training window (truncated BPTT length); a Transformer trains on windows of context_length.' })),
     batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, default: D.batch_size, description: 'Windows per batch.' })),
     max_epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: D.max_epochs, description: 'Upper bound on passes over the training split; training usually stops earlier, when the held-out loss stops improving (`patience`). The best held-out checkpoint is published.' })),
     epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'A fixed number of epochs: the same as `max_epochs` with early stopping off (unless `patience` is also given). The best held-out checkpoint is still published. Give `epochs` or `max_epochs`, not both.' })),
@@ -29,11 +37,11 @@ export const Hyperparameters = Type.Object(
     patience: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: D.patience, description: 'Early stopping: held-out evaluations in a row without an improvement of more than `min_delta` before training stops (stop_reason "converged").' })),
     min_delta: Type.Optional(Type.Number({ minimum: 0, maximum: 10, default: D.min_delta, description: 'Early stopping: the held-out loss must fall by more than this (nats per token) to count as an improvement.' })),
     eval_every_steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Also evaluate the held-out loss (and count patience) every this many optimizer steps; useful when an epoch is long (default: at epoch ends only).' })),
-    learning_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: D.learning_rate, description: 'Peak Adam learning rate (after warm-up).' })),
-    lr_schedule: Type.Optional(Type.Union([Type.Literal('plateau'), Type.Literal('cosine'), Type.Literal('constant')], { default: D.lr_schedule, description: 'After warm-up: plateau = halve the rate after every held-out evaluation without improvement; cosine = cosine decay to 5% over max_steps (or max_epochs); constant.' })),
+    learning_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: D.learning_rate, description: 'Peak Adam learning rate (after warm-up); a Transformer defaults to 0.001.' })),
+    lr_schedule: Type.Optional(Type.Union([Type.Literal('plateau'), Type.Literal('cosine'), Type.Literal('constant')], { default: D.lr_schedule, description: 'After warm-up: plateau = halve the rate after every held-out evaluation without improvement; cosine = cosine decay to 5% over max_steps (or max_epochs), the Transformer default; constant.' })),
     warmup_steps: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, description: 'Linear learning-rate warm-up over this many optimizer steps (default: 5% of the step bound — max_steps, or max_epochs × steps per epoch — at most 100).' })),
     label_smoothing: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.label_smoothing, description: 'Seq2Seq: label smoothing of the training loss (the held-out loss is plain cross-entropy).' })),
-    weight_decay: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: D.weight_decay, description: 'Decoupled (AdamW) weight decay on weight matrices; 0 = off.' })),
+    weight_decay: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: D.weight_decay, description: 'Decoupled (AdamW) weight decay on weight matrices (embeddings and kernels, not biases or LayerNorm); 0 = off. A Transformer defaults to 0.1.' })),
     validation_split: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.validation_split, description: 'Share of the text (its tail) held out for validation and perplexity.' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: D.seed, description: 'Seed for initialisation, shuffling and dropout.' })),
     max_steps_per_epoch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'Cap on batches per epoch (default: the whole training split).' })),
@@ -115,7 +123,12 @@ export const TrainRequest = Type.Object(
         description: 'chat = language model over conversations (role-marker template, loss on assistant turns); generate = language model; summarize / translate / qa = Seq2Seq encoder–decoder with attention; classify = encoder + pooling + softmax.',
       }),
     ),
-    architecture: Type.Optional(Type.Union([Type.Literal('lstm'), Type.Literal('gru')], { default: 'lstm' })),
+    architecture: Type.Optional(
+      Type.Union([Type.Literal('lstm'), Type.Literal('gru'), Type.Literal('transformer')], {
+        default: 'lstm',
+        description: 'lstm / gru: recurrent (every task). transformer: a decoder-only GPT-style language model (tasks generate and chat; docs/transformer.md), trained with AdamW and cosine decay by default.',
+      }),
+    ),
     dataset: DatasetSpec,
     columns: Type.Optional(Columns),
     languages: Type.Optional(Languages),

@@ -10,7 +10,7 @@ import type { QualityWarning } from '../eval/quality.ts';
 export const MODEL_TASKS = ['generate', 'summarize', 'translate', 'qa', 'classify', 'chat'] as const;
 export type ModelTask = (typeof MODEL_TASKS)[number];
 
-export const MODEL_ARCHITECTURES = ['lstm', 'gru'] as const;
+export const MODEL_ARCHITECTURES = ['lstm', 'gru', 'transformer'] as const;
 export type ModelArchitecture = (typeof MODEL_ARCHITECTURES)[number];
 
 /** File names inside a version directory. */

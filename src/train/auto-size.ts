@@ -23,7 +23,9 @@
  * Language models are not auto-sized: their defaults stay fixed, the size the PyTorch reference
  * comparison (bench/) is made at.
  */
-import type { AutoSizedHyperparameter as AutoSized, TrainJobData } from '../queue/contract.ts';
+import type { AUTO_SIZED, TrainJobData } from '../queue/contract.ts';
+
+type AutoSized = (typeof AUTO_SIZED)[number];
 
 export interface DataStats {
   kind: 'seq2seq' | 'classify';
@@ -63,7 +65,7 @@ export function applyAutoSize(job: TrainJobData, s: DataStats): { hyperparameter
   if (auto.length === 0) return { hyperparameters: job.hyperparameters, chosen: {} };
   const sizes = autoSizes(s);
   const chosen: Partial<AutoSizes> = {};
-  for (const k of auto) (chosen as Record<string, number>)[k] = sizes[k];
+  for (const k of auto) if (k in sizes) (chosen as Record<string, number>)[k] = sizes[k as AutoSized];
   // An explicit units below the policy's embedding size keeps the embedding within it.
   if (chosen.embedding_dim !== undefined) chosen.embedding_dim = Math.min(chosen.embedding_dim, chosen.units ?? job.hyperparameters.units);
   return { hyperparameters: { ...job.hyperparameters, ...chosen }, chosen };
@@ -73,4 +75,51 @@ export function applyAutoSize(job: TrainJobData, s: DataStats): { hyperparameter
 export function describeAutoSize(s: DataStats, chosen: Partial<AutoSizes>): string {
   const parts = Object.entries(chosen).map(([k, v]) => `${k} ${v}`);
   return `auto-size (${s.rows} rows, ${s.tokens} tokens, vocabulary ${s.vocab}): ${parts.join(', ')}`;
+}
+
+/**
+ * The Transformer LM's policy (nanoGPT's scales: its 1M-character Shakespeare "laptop" run is
+ * 4 layers × width 128 × context 64), applied to the hyperparameters the request left unset
+ * (`job.auto_size`), from the training tokens:
+ *
+ *   embedding_dim  ≈ √tokens / 8 rounded to a multiple of 32, in [64, 256] (1M tokens → 128); a
+ *                  multiple of `heads` when the request gave heads
+ *   heads          embedding_dim / 32 (head width 32), or the largest divisor of the width below it
+ *   layers         2 under 200k training tokens, else 4
+ *   context_length 64, 128 from 2M training tokens
+ *   dropout        0.2 under 1M training tokens, 0.1 under 10M, else 0
+ *   learning_rate 0.001, weight_decay 0.1 (AdamW, matrices only), lr_schedule cosine (after warm-up)
+ */
+export type TransformerSizes = Pick<TrainJobData['hyperparameters'], 'layers' | 'heads' | 'embedding_dim' | 'context_length' | 'dropout' | 'learning_rate' | 'weight_decay' | 'lr_schedule'>;
+
+export function transformerAutoSizes(tokens: number, given: Partial<TransformerSizes> = {}): TransformerSizes {
+  let width = given.embedding_dim ?? clamp(roundTo(Math.sqrt(Math.max(0, tokens)) / 8, 32), 64, 256);
+  if (given.embedding_dim === undefined && given.heads !== undefined) width = Math.ceil(width / given.heads) * given.heads;
+  let heads = given.heads ?? Math.max(1, Math.floor(width / 32));
+  while (width % heads !== 0) heads--;
+  return {
+    embedding_dim: width,
+    heads,
+    layers: tokens < 200_000 ? 2 : 4,
+    context_length: tokens >= 2_000_000 ? 128 : 64,
+    dropout: tokens < 1_000_000 ? 0.2 : tokens < 10_000_000 ? 0.1 : 0,
+    learning_rate: 0.001,
+    weight_decay: 0.1,
+    lr_schedule: 'cosine',
+  };
+}
+
+/** The Transformer job's hyperparameters with the policy applied to `job.auto_size`, and what was chosen. */
+export function applyTransformerAutoSize(job: TrainJobData, tokens: number): { hyperparameters: TrainJobData['hyperparameters']; chosen: Record<string, number | string> } {
+  const auto = new Set<string>(job.auto_size ?? []);
+  if (auto.size === 0) return { hyperparameters: job.hyperparameters, chosen: {} };
+  const hp = job.hyperparameters;
+  const given: Partial<TransformerSizes> = {};
+  for (const k of ['layers', 'heads', 'embedding_dim', 'context_length', 'dropout', 'learning_rate', 'weight_decay', 'lr_schedule'] as const) {
+    if (!auto.has(k)) (given as Record<string, unknown>)[k] = hp[k];
+  }
+  const sizes = transformerAutoSizes(tokens, given);
+  const chosen: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(sizes)) if (auto.has(k)) chosen[k] = v;
+  return { hyperparameters: { ...hp, ...chosen }, chosen };
 }

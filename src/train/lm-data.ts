@@ -20,11 +20,11 @@ export function windowCount(n: number, seqLen: number, offset = 0): number {
 }
 
 /** Throws dataset_too_small when the training split cannot fill one window. */
-export function assertEnoughTokens(trainTokens: number, seqLen: number): void {
+export function assertEnoughTokens(trainTokens: number, seqLen: number, field: 'sequence_length' | 'context_length' = 'sequence_length'): void {
   if (windowCount(trainTokens, seqLen) < 1) {
     throw new ServiceError(
       'dataset_too_small',
-      `the training text has ${trainTokens} tokens after the validation split; hyperparameters.sequence_length = ${seqLen} needs at least ${seqLen + 1}`,
+      `the training text has ${trainTokens} tokens after the validation split; hyperparameters.${field} = ${seqLen} needs at least ${seqLen + 1}`,
     );
   }
 }

@@ -8,6 +8,8 @@
 import { writeFileDurable, safeJoin } from '../store/fs-utils.ts';
 import { saveLayersModel } from '../store/layers-io.ts';
 import { saveWeightSet } from '../store/weight-set-io.ts';
+import { TransformerLM } from '../arch/transformer.ts';
+import { RECURRENT_ONLY, TRANSFORMER_ONLY } from '../schemas/train.ts';
 import { TARGET_TOKENIZER_FILE, TOKENIZER_FILE, type ManifestInput } from '../store/manifest.ts';
 import type { ModelStore } from '../store/registry.ts';
 import type { TrainJobData } from '../queue/contract.ts';
@@ -34,7 +36,7 @@ interface CommonOutcome {
   summary: { stop_reason: string; steps: number; best_epoch?: number };
   /** The hyperparameters trained with, when the trainer auto-sized some (else the job's). */
   hyperparameters?: TrainJobData['hyperparameters'];
-  autoSized?: Record<string, number>;
+  autoSized?: Record<string, number | string>;
   epochsCompleted: number;
   tokensPerSec: number | null;
   durationSec: number;
@@ -46,7 +48,7 @@ function manifestBase(job: TrainJobData, outcome: CommonOutcome, info: PublishIn
   return {
     task: job.task,
     architecture: job.architecture,
-    hyperparameters: { ...(outcome.hyperparameters ?? job.hyperparameters) },
+    hyperparameters: ownHyperparameters(job.architecture, outcome.hyperparameters ?? job.hyperparameters),
     ...(outcome.autoSized && Object.keys(outcome.autoSized).length > 0 ? { auto_sized: outcome.autoSized } : {}),
     metrics: outcome.metrics,
     // null = the model beats the baselines in `metrics` (or there was nothing to compare).
@@ -69,7 +71,8 @@ export async function publishLanguageModel(store: ModelStore, job: TrainJobData,
   return store.publish(
     job.name,
     async (dir) => {
-      await saveLayersModel(outcome.model, dir);
+      if (outcome.model instanceof TransformerLM) await saveWeightSet(dir, 'transformer', outcome.model.spec, outcome.model.ws);
+      else await saveLayersModel(outcome.model, dir);
       await writeFileDurable(safeJoin(dir, TOKENIZER_FILE), JSON.stringify(outcome.tokenizer.toJSON()));
     },
     {
@@ -140,4 +143,10 @@ export async function publishChatModel(store: ModelStore, job: TrainJobData, out
 /** The size the request asked for, as the manifest records it: `max_vocab` (char/word) or `vocab_size_requested` (bpe). */
 function requestedSize(job: TrainJobData): { max_vocab: number } | { vocab_size_requested: number } {
   return job.tokenizer.type === 'bpe' ? { vocab_size_requested: job.tokenizer.vocab_size } : { max_vocab: job.tokenizer.max_vocab };
+}
+
+/** The hyperparameters that apply to the architecture (a Transformer has no units, an LSTM no heads). */
+function ownHyperparameters(architecture: TrainJobData['architecture'], hp: TrainJobData['hyperparameters']): Record<string, unknown> {
+  const foreign: readonly string[] = architecture === 'transformer' ? RECURRENT_ONLY : TRANSFORMER_ONLY;
+  return Object.fromEntries(Object.entries(hp).filter(([k]) => !foreign.includes(k)));
 }

@@ -3,8 +3,8 @@
  * can run before queueing so a hopeless job is refused with a 4xx instead of failing later.
  */
 import { ServiceError } from '../errors.ts';
-import { AUTO_SIZED, type TrainJobData } from '../queue/contract.ts';
-import { DEFAULT_BPE_VOCAB, HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../schemas/train.ts';
+import { AUTO_SIZED, TRANSFORMER_AUTO_SIZED, type TrainJobData } from '../queue/contract.ts';
+import { DEFAULT_BPE_VOCAB, HYPERPARAMETER_DEFAULTS, RECURRENT_ONLY, TRANSFORMER_ONLY, type TrainRequest } from '../schemas/train.ts';
 import { fitTokenizerFor } from '../tokenize/index.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
 import { assertEnoughTokens, splitTrainVal } from './lm-data.ts';
@@ -29,12 +29,17 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
   // `epochs` = a fixed count: early stopping only when patience is given too.
   const patience = hp.patience ?? (hp.epochs !== undefined ? null : HYPERPARAMETER_DEFAULTS.patience);
   const task = body.task ?? 'generate';
-  // Seq2Seq and classify (not language models: generate, chat) size what the request left unset from the data (train/auto-size.ts).
-  const autoSize = task === 'generate' || task === 'chat' ? [] : AUTO_SIZED.filter((k) => hp[k] === undefined);
+  const architecture = body.architecture ?? 'lstm';
+  checkArchitecture(task, architecture, hp);
+  // Seq2Seq, classify and Transformer LMs (not recurrent LMs: generate, chat) size what the request left unset from the data (train/auto-size.ts).
+  const autoSize =
+    architecture === 'transformer'
+      ? TRANSFORMER_AUTO_SIZED.filter((k) => hp[k] === undefined)
+      : task === 'generate' || task === 'chat' ? [] : AUTO_SIZED.filter((k) => hp[k] === undefined);
   return {
     name: body.name,
     task,
-    architecture: body.architecture ?? 'lstm',
+    architecture,
     dataset: 'rows' in body.dataset ? { rows: body.dataset.rows.map(stringRow) } : body.dataset,
     columns: body.columns ?? {},
     languages: body.languages ?? null,
@@ -42,6 +47,8 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     hyperparameters: {
       layers: hp.layers ?? HYPERPARAMETER_DEFAULTS.layers,
       units: hp.units ?? HYPERPARAMETER_DEFAULTS.units,
+      heads: hp.heads ?? HYPERPARAMETER_DEFAULTS.heads,
+      context_length: hp.context_length ?? HYPERPARAMETER_DEFAULTS.context_length,
       embedding_dim: hp.embedding_dim ?? HYPERPARAMETER_DEFAULTS.embedding_dim,
       dropout: hp.dropout ?? HYPERPARAMETER_DEFAULTS.dropout,
       sequence_length: hp.sequence_length ?? HYPERPARAMETER_DEFAULTS.sequence_length,
@@ -69,6 +76,38 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     ...(autoSize.length > 0 ? { auto_size: autoSize } : {}),
     submitted_at: now.toISOString(),
   };
+}
+
+/**
+ * Architecture rules: a Transformer is a language model (generate, chat) and takes no recurrent-only
+ * hyperparameter; a recurrent model takes no Transformer-only one; `heads` divides `embedding_dim`.
+ */
+function checkArchitecture(task: TrainJobData['task'], architecture: TrainJobData['architecture'], hp: NonNullable<TrainRequest['hyperparameters']>): void {
+  if (architecture === 'transformer') {
+    if (task !== 'generate' && task !== 'chat') {
+      throw new ServiceError('invalid_parameter', `architecture: "transformer" is a decoder-only language model for tasks generate and chat; task ${task} takes lstm or gru`, { param: 'architecture' });
+    }
+    for (const k of RECURRENT_ONLY) {
+      if (hp[k] !== undefined) {
+        const hint = k === 'sequence_length' ? ' (a Transformer trains on windows of hyperparameters.context_length)' : k === 'units' ? ' (a Transformer\'s width is hyperparameters.embedding_dim)' : '';
+        throw new ServiceError('invalid_parameter', `hyperparameters.${k} applies to lstm and gru only, not to architecture transformer${hint}`, { param: `hyperparameters.${k}` });
+      }
+    }
+    if (hp.heads !== undefined && hp.embedding_dim !== undefined && hp.embedding_dim % hp.heads !== 0) {
+      throw new ServiceError('invalid_parameter', `hyperparameters.heads (${hp.heads}) must divide hyperparameters.embedding_dim (${hp.embedding_dim}): each head is embedding_dim / heads wide`, { param: 'hyperparameters.heads' });
+    }
+    return;
+  }
+  for (const k of TRANSFORMER_ONLY) {
+    if (hp[k] !== undefined) {
+      throw new ServiceError('invalid_parameter', `hyperparameters.${k} applies to architecture transformer only, not to ${architecture}`, { param: `hyperparameters.${k}` });
+    }
+  }
+}
+
+/** The training window of a language model: context_length for a Transformer, sequence_length for a recurrent one. */
+export function windowLength(data: Pick<TrainJobData, 'architecture' | 'hyperparameters'>): number {
+  return data.architecture === 'transformer' ? data.hyperparameters.context_length : data.hyperparameters.sequence_length;
 }
 
 /** The tokenizer spec with defaults; refuses a size field that does not belong to the type. */
@@ -132,5 +171,5 @@ export function checkInlineText(data: TrainJobData, maxBytes: number): void {
 export function checkRecords(data: TrainJobData, records: readonly string[]): void {
   const tokenizer = fitTokenizerFor(data.tokenizer, records);
   const { train } = splitTrainVal(encodeCorpus(records, tokenizer), data.hyperparameters.validation_split);
-  assertEnoughTokens(train.length, data.hyperparameters.sequence_length);
+  assertEnoughTokens(train.length, windowLength(data), data.architecture === 'transformer' ? 'context_length' : 'sequence_length');
 }

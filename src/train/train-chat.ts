@@ -9,18 +9,16 @@
  * Held-out metrics: val_loss / perplexity over the held-out assistant tokens, next to the retrieval
  * baseline (chat-baseline.ts).
  */
-import * as tf from '@tensorflow/tfjs';
-import { buildLanguageModel } from '../arch/lm.ts';
 import { PAD_ID, fitTokenizerFor, loadTokenizer } from '../tokenize/index.ts';
 import type { TrainJobData } from '../queue/contract.ts';
 import { ChatTokenizer } from '../tasks/chat-template.ts';
 import type { Conversation } from '../tasks/chat-data.ts';
 import { assertEnoughTokens, epochPlan, validationBatches, type Batch } from './lm-data.ts';
 import { FRESH_START, GradStats, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
-import { windowLoss, windowTrainableRun } from './window-lm.ts';
+import { buildWindowModel, windowOptimizer, windowLoss, windowOf, windowTrainableRun, type WindowModel } from './window-lm.ts';
 import { splitExamples } from './epoch-order.ts';
 import { assistantTurns, retrievalBaseline } from './chat-baseline.ts';
-import type { TrainOutcome } from './train-lm.ts';
+import { describeTransformerSize, type TrainOutcome } from './train-lm.ts';
 import { checkQuality } from './quality-check.ts';
 
 export interface ChatOutcome extends TrainOutcome {
@@ -44,34 +42,36 @@ export function encodeConversations(chat: ChatTokenizer, conversations: readonly
 }
 
 /** Mean cross-entropy over the counted (non-PAD) targets of the batches, or null when there are none. */
-export function maskedLoss(model: tf.LayersModel, batches: readonly Batch[]): number | null {
+export function maskedLoss(model: WindowModel, batches: readonly Batch[]): number | null {
   return windowLoss(model, batches, PAD_ID);
 }
 
 export async function trainChatModel(job: TrainJobData, conversations: readonly Conversation[], hooks: TrainHooks): Promise<ChatOutcome> {
-  const hp = job.hyperparameters;
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
-  const { train, val } = splitExamples(conversations, hp.validation_split, hp.seed);
+  const { train, val } = splitExamples(conversations, job.hyperparameters.validation_split, job.hyperparameters.seed);
   const texts = train.flatMap((c) => c.messages.map((m) => m.content));
   const base = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizerFor(job.tokenizer, texts);
   const chat = new ChatTokenizer(base);
   const trainData = encodeConversations(chat, train);
   const valData = encodeConversations(chat, val);
-  assertEnoughTokens(trainData.ids.length, hp.sequence_length);
-  const valBatches = validationBatches(valData.ids, hp.sequence_length, hp.batch_size, valData.targets);
-
-  const model = buildLanguageModel({
-    vocabSize: chat.vocabSize, architecture: job.architecture, layers: hp.layers, units: hp.units,
-    embeddingDim: hp.embedding_dim, dropout: hp.dropout, seed: hp.seed,
-  });
-  const optimizer = tf.train.adam(hp.learning_rate);
+  const { model, hp, chosen } = buildWindowModel(job, chat.vocabSize, trainData.ids.length);
+  const window = windowOf(model, hp);
+  try {
+    assertEnoughTokens(trainData.ids.length, window, job.architecture === 'transformer' ? 'context_length' : 'sequence_length');
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const valBatches = validationBatches(valData.ids, window, hp.batch_size, valData.targets);
+  const optimizer = windowOptimizer(model, hp);
   try {
     const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.setWeights(w), optimizer, hooks) : FRESH_START;
     if (!resumed) {
       await hooks.log(`chat: ${train.length} training / ${val.length} held-out conversations; tokenizer ${base.type}: ${base.vocabSize} tokens + 4 role markers; ${trainData.ids.length} training ids (${trainData.counted} assistant targets)`);
     }
-    const planFor = perEpoch((epoch) => epochPlan(trainData.ids, hp.sequence_length, hp.batch_size, hp.seed, epoch, trainData.targets));
+    if (Object.keys(chosen).length > 0) await hooks.log(describeTransformerSize(trainData.ids.length, chosen));
+    const planFor = perEpoch((epoch) => epochPlan(trainData.ids, window, hp.batch_size, hp.seed, epoch, trainData.targets));
     const gradStats = new GradStats();
     const result = await runTrainingLoop(
       windowTrainableRun({
@@ -88,7 +88,7 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
     const qualityWarning = result.stopped ? null : await checkQuality('chat', metrics, { steps, train_examples: train.length }, hooks);
     return {
       stopped: result.stopped, model, tokenizer: base, chat, metrics, qualityWarning, steps, summary: trainingSummary(result), epochsCompleted: result.epochsCompleted,
-      tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
+      tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000, hyperparameters: hp, autoSized: chosen,
     };
   } catch (err) {
     model.dispose();

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TextClassifier, balancedClassWeights, weightedCrossEntropy, type ClassifierSpec } from '../arch/classifier.ts';
+import type { RecurrentKind } from '../arch/lm.ts'; // request.ts refuses transformer for this task
 import { classifierMetrics } from '../eval/task-metrics.ts';
 import type { QualityWarning } from '../eval/quality.ts';
 import { checkQuality } from './quality-check.ts';
@@ -61,7 +62,7 @@ export async function trainClassifier(job: TrainJobData, examples: readonly Labe
   const { hyperparameters: hp, chosen } = applyAutoSize(job, stats);
 
   const spec: ClassifierSpec = {
-    architecture: job.architecture, vocabSize: tokenizer.vocabSize, layers: hp.layers, units: hp.units,
+    architecture: job.architecture as RecurrentKind, vocabSize: tokenizer.vocabSize, layers: hp.layers, units: hp.units,
     embeddingDim: hp.embedding_dim, bidirectional: hp.bidirectional, numClasses: labels.length,
   };
   const model = new TextClassifier(spec, hp.seed);

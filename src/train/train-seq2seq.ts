@@ -12,7 +12,7 @@
  * source vocabulary then also covers the targets (translate), and the index is published with the model.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sequenceCrossEntropy } from '../arch/lm.ts';
+import { sequenceCrossEntropy, type RecurrentKind } from '../arch/lm.ts'; // request.ts refuses transformer for Seq2Seq tasks
 import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
 import { copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline } from '../eval/task-metrics.ts';
 import type { QualityWarning } from '../eval/quality.ts';
@@ -85,7 +85,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   const { hyperparameters: hp, chosen } = applyAutoSize(job, stats);
 
   const spec: Seq2SeqSpec = {
-    architecture: job.architecture, sourceVocab: toks.source.vocabSize, targetVocab: toks.target.vocabSize,
+    architecture: job.architecture as RecurrentKind, sourceVocab: toks.source.vocabSize, targetVocab: toks.target.vocabSize,
     layers: hp.layers, units: hp.units, embeddingDim: hp.embedding_dim, bidirectional: hp.bidirectional,
   };
   const model = new Seq2SeqModel(spec, hp.seed);

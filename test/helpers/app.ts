@@ -57,12 +57,20 @@ export async function startServer(t: Tap, overrides: Partial<Config> = {}): Prom
   return { app, config, url: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` };
 }
 
-/** Trains a tiny char LSTM in-process (about a second) and publishes it as `name` in the store. */
-export async function publishTinyModel(config: Config, name = 'tiny', extra: { epochs?: number; seed?: number } = {}): Promise<number> {
+/** A tiny Transformer's hyperparameters (context 32: short enough to reach in tests). */
+export const TINY_GPT = { layers: 2, heads: 2, embedding_dim: 16, context_length: 32, dropout: 0, weight_decay: 0.01 } as const;
+
+/** Trains a tiny char LSTM (or Transformer) in-process (a few seconds) and publishes it as `name` in the store. */
+export async function publishTinyModel(config: Config, name = 'tiny', extra: { epochs?: number; seed?: number; architecture?: 'lstm' | 'transformer' } = {}): Promise<number> {
+  const gpt = extra.architecture === 'transformer';
   const job = normalizeTrainRequest({
     name,
+    ...(gpt ? { architecture: 'transformer' as const } : {}),
     dataset: { text: TINY_TEXT },
-    hyperparameters: { units: 24, embedding_dim: 8, epochs: extra.epochs ?? 3, sequence_length: 16, batch_size: 16, learning_rate: 0.01, seed: extra.seed ?? 7 },
+    hyperparameters: {
+      ...(gpt ? { ...TINY_GPT, learning_rate: 0.01 } : { units: 24, embedding_dim: 8, sequence_length: 16, learning_rate: 0.01 }),
+      epochs: extra.epochs ?? 3, batch_size: 16, seed: extra.seed ?? 7,
+    },
   });
   const outcome = await trainLanguageModel(job, [TINY_TEXT], { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
   const { version } = await publishLanguageModel(new ModelStore(config.modelsDir), job, outcome, { dataset: { sha256: 'test', bytes: TINY_TEXT.length }, backend: 'test' });
@@ -92,13 +100,17 @@ export const TINY_CHAT_ROWS: Record<string, string>[] = Array.from({ length: 60 
 });
 
 /** Trains a tiny char chat model in-process (a few seconds) and publishes it as `name`. */
-export async function publishTinyChatModel(config: Config, name = 'tinychat', extra: { epochs?: number; architecture?: 'lstm' | 'gru' } = {}): Promise<number> {
+export async function publishTinyChatModel(config: Config, name = 'tinychat', extra: { epochs?: number; architecture?: 'lstm' | 'gru' | 'transformer' } = {}): Promise<number> {
+  const gpt = extra.architecture === 'transformer';
   const job = normalizeTrainRequest({
     name,
     task: 'chat',
     architecture: extra.architecture ?? 'lstm',
     dataset: { rows: TINY_CHAT_ROWS },
-    hyperparameters: { units: 32, embedding_dim: 8, epochs: extra.epochs ?? 8, sequence_length: 32, batch_size: 16, learning_rate: 0.02, seed: 7, lr_schedule: 'constant', warmup_steps: 0, clip_norm: 1000 },
+    hyperparameters: {
+      ...(gpt ? { ...TINY_GPT, context_length: 64, learning_rate: 0.005 } : { units: 32, embedding_dim: 8, sequence_length: 32, learning_rate: 0.02 }),
+      epochs: extra.epochs ?? 8, batch_size: 16, seed: 7, lr_schedule: 'constant', warmup_steps: 0, clip_norm: 1000,
+    },
   });
   const outcome = await trainChatModel(job, chatConversations(TINY_CHAT_ROWS), { onProgress: () => undefined, log: () => undefined, shouldStop: () => false });
   const { version } = await publishChatModel(new ModelStore(config.modelsDir), job, outcome, { dataset: { sha256: 'test', bytes: 1 }, backend: 'test' });

@@ -49,3 +49,14 @@ t.test('epochs is a fixed count; max_epochs a bound with early stopping', async 
   t.same([both.max_epochs, both.patience], [7, 2]);
   t.throws(() => normalizeTrainRequest({ name: 'x', task: 'translate', dataset: { rows }, hyperparameters: { epochs: 7, max_epochs: 9 } }), { code: 'invalid_parameter', param: 'hyperparameters.epochs' });
 });
+
+t.test('Transformer policy: width from the data, heads dividing it, requested values kept', async (t) => {
+  const { transformerAutoSizes } = await import('../../src/train/auto-size.ts');
+  t.match(transformerAutoSizes(1_000_000), { embedding_dim: 128, heads: 4, layers: 4, context_length: 64, dropout: 0.1, learning_rate: 0.001, weight_decay: 0.1, lr_schedule: 'cosine' }, 'nanoGPT laptop scale at 1M tokens');
+  t.match(transformerAutoSizes(2000), { embedding_dim: 64, heads: 2, layers: 2, dropout: 0.2 }, 'tiny data: the smallest width');
+  t.match(transformerAutoSizes(50_000_000), { embedding_dim: 256, heads: 8, context_length: 128, dropout: 0 });
+  t.equal(transformerAutoSizes(1_000_000, { heads: 6 }).embedding_dim % 6, 0, 'a given heads makes the width a multiple of it');
+  t.equal(transformerAutoSizes(1_000_000, { heads: 6 }).heads, 6);
+  t.equal(transformerAutoSizes(1_000_000, { embedding_dim: 96 }).heads, 3, 'a given width gets a head count dividing it');
+  t.equal(transformerAutoSizes(1_000_000, { embedding_dim: 100 }).heads, 2, '100 / 32 → 3 does not divide; 2 does');
+});

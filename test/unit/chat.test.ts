@@ -2,6 +2,7 @@
 // session store's bounds (LRU, TTL, memory) with its tensors freed on every way out.
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
+import { disposeModelState } from '../../src/arch/model-state.ts';
 import { fitTokenizer, BOS_ID, PAD_ID } from '../../src/tokenize/index.ts';
 import { ChatTokenizer, chatTemplateSpec, parseChatTemplateSpec } from '../../src/tasks/chat-template.ts';
 import { chatConversations } from '../../src/tasks/chat-data.ts';
@@ -81,7 +82,7 @@ t.test('sessions: LRU cap, checkout/commit ownership, other model, busy, delete'
   store.commit('a', 'm', 'm@1', msgs, kept(), false);
   store.commit('b', 'm', 'm@1', msgs, kept(), false);
   const first = store.checkout('a', 'm')!; // a is now the most recent
-  tf.dispose([...first.kept!.state.h, ...first.kept!.state.c]); // the turn owned it
+  disposeModelState(first.kept!.state); // the turn owned it
   store.commit('a', 'm', 'm@1', msgs, kept(), true);
   store.commit('c', 'm', 'm@1', msgs, kept(), false);
   t.equal(store.size, 2);
@@ -94,7 +95,7 @@ t.test('sessions: LRU cap, checkout/commit ownership, other model, busy, delete'
   t.ok(store.delete('a'));
   store.commit('a', 'm', 'm@1', msgs, kept(), true); // committed after a DELETE: disposed, not kept
   t.notOk(store.info('a'));
-  tf.dispose([...held.kept!.state.h, ...held.kept!.state.c]);
+  disposeModelState(held.kept!.state);
   store.clear();
   t.equal(store.size, 0);
   t.equal(store.totalBytes, 0);
