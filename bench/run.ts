@@ -10,6 +10,7 @@ const benches: Array<[string, string[]]> = [
   ['training matrix: fused vs tf.layers (with and without fixes) vs PyTorch', ['bench/train-matrix.ts']],
   ['quality on real data (default settings) vs copy/lead and retrieval baselines; needs npm run data:real', ['bench/quality.ts']],
   ['language-model quality vs PyTorch: char LSTM on the whole KJV, identical batches, held-out nats/char (needs bible-kjv, python3-torch)', ['bench/lm-quality.ts', '--steps', '1000']],
+  ['Transformer LM vs the same GPT in PyTorch (nanoGPT laptop config, identical batches), decoding with the KV cache, LSTM at equal time (needs bible-kjv, python3-torch)', ['bench/gpt-quality.ts', '--steps', '2000', '--decode', '--lstm']],
   ['training throughput (wasm fixes vs as shipped)', ['bench/wasm-fixes.ts', '--batches', '4', '--cpu-batches', '1']],
   ['training throughput, fused LSTM vs tf.layers.lstm (wasm)', ['bench/fused-rnn.ts', '--batches', '4', '--only', 'std,fused,std,fused']],
   ['training throughput, fused GRU vs tf.layers.gru (wasm)', ['bench/fused-rnn.ts', '--batches', '4', '--arch', 'gru', '--only', 'std,fused,std,fused']],
