@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import websocket from '@fastify/websocket';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -33,6 +32,10 @@ import { wsRoutes } from './stream/ws.ts';
 import { openaiRoutes } from './http/v1/routes.ts';
 import { sessionRoutes } from './http/sessions.ts';
 import { OPENAPI_INFO } from './schemas/openapi-info.ts';
+import { KeyStore } from './auth/key-store.ts';
+import { KeyConcurrency } from './auth/concurrency.ts';
+import { installAuth } from './http/auth.ts';
+import { installCors } from './http/cors.ts';
 
 export interface AppServices {
   config: Config;
@@ -43,6 +46,10 @@ export interface AppServices {
   inference: InferenceService;
   queue: TrainingQueue;
   metrics: ServiceMetrics;
+  /** API keys (hashes only); `keys.enabled` false = auth off. */
+  keys: KeyStore;
+  /** Per-key in-flight counts (max_concurrent). */
+  concurrency: KeyConcurrency;
   startedAt: number;
 }
 
@@ -92,6 +99,8 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
     services.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
   });
 
+  // Keys first: a bad key file fails the build before anything holds a connection.
+  const keys = overrides.keys ?? new KeyStore({ file: config.apiKeysFile, env: config.apiKeys }, app.log);
   const store = overrides.store ?? new ModelStore(config.modelsDir);
   const cache = overrides.cache ?? new ModelCache(store, config.modelCacheSize, config.maxBatchSize);
   let inference: InferenceService | undefined;
@@ -110,6 +119,8 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
     inference,
     metrics,
     queue: overrides.queue ?? new TrainingQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobAttempts }),
+    keys,
+    concurrency: new KeyConcurrency(),
     startedAt: Date.now(),
   };
   app.decorate('services', services);
@@ -127,26 +138,21 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
     if (route.schema && !route.schema.hide && !route.schema.querystring) route.schema = { ...route.schema, querystring: NoQuery };
   });
 
+  // Frames over MAX_WS_FRAME_BYTES get an error frame (the socket stays open); only frames over this
+  // hard cap (4× the limit, at least 1 MiB) make the ws library close the socket with 1009.
+  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.maxWsFrameBytes, 1024 * 1024) }, errorHandler: wsErrorHandler });
+  // (Before auth: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.)
+  // CORS first (its headers also go on 401/403), then auth (its onRoute check must see every route).
+  await installCors(app, config.corsOrigins);
+  await installAuth(app, config, services.keys, services.concurrency);
+  services.keys.watch();
+
   await app.register(swagger, {
     openapi: OPENAPI_INFO,
     // Components are named by the schemas' $id (GenerateRequest, Job, …), not def-0, def-1.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  if (config.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      allowList: (req) => ['/health', '/ready', '/metrics'].includes(req.url.split('?')[0]!),
-      errorResponseBuilder: (_req, ctx) =>
-        new ServiceError('rate_limited', `more than ${ctx.max} requests per minute from this client (RATE_LIMIT_PER_MINUTE); retry in ${Math.ceil(ctx.ttl / 1000)} s`, {
-          headers: { 'retry-after': String(Math.ceil(ctx.ttl / 1000)) },
-        }),
-    });
-  }
-  // Frames over MAX_WS_FRAME_BYTES get an error frame (the socket stays open); only frames over this
-  // hard cap (4× the limit, at least 1 MiB) make the ws library close the socket with 1009.
-  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.maxWsFrameBytes, 1024 * 1024) }, errorHandler: wsErrorHandler });
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
@@ -160,6 +166,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   await app.register(sessionRoutes);
 
   app.addHook('onClose', async () => {
+    services.keys.close();
     await services.queue.close();
     services.inference.sessions.clear();
     await services.cache.clear();

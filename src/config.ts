@@ -35,6 +35,9 @@ export const CONFIG_VARS = [
   { env: 'MAX_WS_INFLIGHT', kind: 'int', default: '16', min: 1, description: 'Concurrent requests per WebSocket connection.' },
   { env: 'MAX_CONCURRENT_GENERATIONS', kind: 'int', default: '256', min: 1, description: 'Generations in flight across the server; over it requests get 429 overloaded.' },
   { env: 'RATE_LIMIT_PER_MINUTE', kind: 'int', default: '0', min: 0, description: 'Requests per minute per client IP (0 = no limit); over it 429 rate_limited with Retry-After. Health, readiness and metrics are exempt.' },
+  { env: 'API_KEYS_FILE', kind: 'string', default: '', description: 'JSON file of API keys (name, sha256 of the key, scopes infer|train|admin, optional rate_limit_per_minute and max_concurrent; docs/auth.md). Reloaded on change and on SIGHUP. Unset with API_KEYS unset = auth off.' },
+  { env: 'API_KEYS', kind: 'string', default: '', description: 'API keys inline, comma-separated `name:scope+scope:key` (or `name:scopes:sha256=<hex>`); hashed at load, never logged. Adds to API_KEYS_FILE.' },
+  { env: 'CORS_ORIGINS', kind: 'string', default: '', description: 'Origins allowed by CORS, comma-separated (`*` = any); empty = no CORS headers. Preflight (OPTIONS) is answered without a key.' },
   { env: 'MAX_BATCH_SIZE', kind: 'int', default: '32', min: 1, max: 1024, description: 'Generations of one model advanced together in one batched step (continuous batching); more wait for a free row.' },
   { env: 'MAX_SESSIONS', kind: 'int', default: '1000', min: 0, description: 'Chat sessions kept (LRU; 0 = sessions off: every turn re-reads its history).' },
   { env: 'SESSION_TTL_S', kind: 'int', default: '1800', min: 1, description: 'A chat session unused this long is dropped with its kept model state.' },
@@ -68,6 +71,9 @@ export interface Config {
   maxWsInflight: number;
   maxConcurrentGenerations: number;
   rateLimitPerMinute: number;
+  apiKeysFile: string;
+  apiKeys: string;
+  corsOrigins: string;
   maxBatchSize: number;
   modelCacheSize: number;
   maxSessions: number;

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   unknown_request_id: { status: 400, type: 'invalid_request_error' },
   model_task_mismatch: { status: 400, type: 'invalid_request_error' },
   unsupported_parameter: { status: 400, type: 'invalid_request_error' },
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  insufficient_scope: { status: 403, type: 'permission_error' },
   model_not_found: { status: 404, type: 'not_found_error' },
   session_not_found: { status: 404, type: 'not_found_error' },
   session_expired: { status: 410, type: 'invalid_request_error' },

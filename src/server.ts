@@ -11,7 +11,17 @@ export async function startServer(config: Config = loadConfig()): Promise<App> {
   const app = await buildApp(config, backend);
   app.log.info({ backend: app.services.backend }, 'compute backend ready');
   await app.listen({ port: config.port, host: config.host });
+  if (!app.services.keys.enabled && !isLoopback(config.host)) {
+    app.log.warn({ host: config.host }, 'no API keys configured (API_KEYS_FILE / API_KEYS) and listening beyond loopback: anyone who can reach this port can train, delete models and read datasets (docs/auth.md)');
+  } else if (app.services.keys.enabled) {
+    app.log.info({ keys: app.services.keys.size }, 'API keys required (docs/auth.md)');
+  }
   return app;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
@@ -34,4 +44,6 @@ if (isMain) {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // SIGHUP re-reads the API keys (the file is also watched); a bad file keeps the current keys.
+  process.on('SIGHUP', () => app.services.keys.reload('SIGHUP'));
 }

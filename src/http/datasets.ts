@@ -9,6 +9,8 @@ import { DatasetIdParams, DatasetInfo, DatasetList, DatasetUploadQuery } from '.
 import { Deleted } from '../schemas/models.ts';
 import { ServiceError } from '../errors.ts';
 import { TASK_ROLES } from '../tasks/task-data.ts';
+import { ownerOf } from '../auth/scopes.ts';
+import { seesDataset, visibleDataset } from './ownership.ts';
 
 type Format = 'text' | 'jsonl' | 'csv' | 'tsv';
 const FORMAT_BY_TYPE: Record<string, Format> = {
@@ -29,6 +31,7 @@ export const datasetRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Querystring: DatasetUploadQuery }>(
     '/datasets',
     {
+      config: { scope: 'train' },
       bodyLimit: config.maxDatasetBytes,
       schema: {
         tags: ['datasets'],
@@ -45,22 +48,24 @@ export const datasetRoutes: FastifyPluginAsync = async (app) => {
       }
       // Without ?task= rows are checked for structure only; their columns are checked by POST /train.
       const task = req.query.task;
-      const info = await datasets.put(req.body, format, { name: req.query.name, requiredFields: format === 'text' || !task ? [] : TASK_ROLES[task].required });
+      const info = await datasets.put(req.body, format, { name: req.query.name, requiredFields: format === 'text' || !task ? [] : TASK_ROLES[task].required, owner: ownerOf(req.auth) });
       return reply.code(201).send(info);
     },
   );
 
-  app.get('/datasets', { schema: { tags: ['datasets'], summary: 'List datasets', response: { 200: DatasetList } } }, async () => ({ datasets: await datasets.list() }));
+  app.get('/datasets', { config: { scope: 'train' }, schema: { tags: ['datasets'], summary: 'List datasets', response: { 200: DatasetList } } }, async (req) => ({
+    datasets: (await datasets.list()).filter((d) => seesDataset(req.auth, d)),
+  }));
 
   app.get<{ Params: { id: string } }>(
     '/datasets/:id',
-    { schema: { tags: ['datasets'], summary: 'One dataset', params: DatasetIdParams, response: { 200: DatasetInfo, '4xx': ErrorResponse } } },
-    async (req) => datasets.get(req.params.id),
+    { config: { scope: 'train' }, schema: { tags: ['datasets'], summary: 'One dataset', params: DatasetIdParams, response: { 200: DatasetInfo, '4xx': ErrorResponse } } },
+    async (req) => visibleDataset(datasets, req.params.id, req.auth),
   );
 
   app.delete<{ Params: { id: string } }>(
     '/datasets/:id',
-    { schema: { tags: ['datasets'], summary: 'Delete a dataset', params: DatasetIdParams, response: { 200: Deleted, '4xx': ErrorResponse } } },
+    { config: { scope: 'admin' }, schema: { tags: ['datasets'], summary: 'Delete a dataset', params: DatasetIdParams, response: { 200: Deleted, '4xx': ErrorResponse } } },
     async (req) => {
       await datasets.delete(req.params.id); // dataset_not_found when absent
       return { deleted: req.params.id };

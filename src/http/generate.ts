@@ -9,6 +9,7 @@ export const generateRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: GenerateRequest }>(
     '/generate',
     {
+      config: { scope: 'infer' },
       schema: {
         tags: ['inference'],
         summary: 'Continue a prompt with a language model',

@@ -8,7 +8,7 @@ const VERSION = '0.1.0';
 
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   const { services } = app;
-  app.get('/health', { schema: { tags: ['operations'], summary: 'Liveness and the compute backend in use', response: { 200: Health } } }, async () => ({
+  app.get('/health', { config: { scope: 'public' }, schema: { tags: ['operations'], summary: 'Liveness and the compute backend in use', response: { 200: Health } } }, async () => ({
     status: 'ok' as const,
     version: VERSION,
     backend: services.backend,
@@ -16,7 +16,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     queue: services.queue.available ? ('up' as const) : ('down' as const),
   }));
 
-  app.get('/ready', { schema: { tags: ['operations'], summary: 'Readiness: Redis reachable and the model store readable', response: { 200: Ready, 503: Ready } } }, async (_req, reply) => {
+  app.get('/ready', { config: { scope: 'public' }, schema: { tags: ['operations'], summary: 'Readiness: Redis reachable and the model store readable', response: { 200: Ready, 503: Ready } } }, async (_req, reply) => {
     const redis = await services.queue.ping();
     let store: { ok: boolean; detail?: string } = { ok: true };
     try {
@@ -30,7 +30,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     return reply.code(ready ? 200 : 503).send({ ready, checks });
   });
 
-  app.get('/openapi.yaml', { schema: { tags: ['operations'], summary: 'This API as OpenAPI 3 (YAML)', hide: false, response: { 500: ErrorResponse } } }, async (_req, reply) =>
+  app.get('/openapi.yaml', { config: { scope: 'public' }, schema: { tags: ['operations'], summary: 'This API as OpenAPI 3 (YAML)', hide: false, response: { 500: ErrorResponse } } }, async (_req, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),
   );
 };

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 
 export const metricsRoutes: FastifyPluginAsync = async (app) => {
   const { metrics } = app.services;
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics (text format)' } }, async (_req, reply) =>
+  app.get('/metrics', { config: { scope: 'admin' }, schema: { tags: ['operations'], summary: 'Prometheus metrics (text format)' } }, async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 };

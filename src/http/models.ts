@@ -4,20 +4,21 @@ import { ErrorResponse } from '../schemas/common.ts';
 import { Deleted, ModelDetail, ModelList, ModelParams, ModelRefParams, ModelVersionParams } from '../schemas/models.ts';
 import { EvaluateRequest, EvaluateResponse } from '../schemas/seq2seq.ts';
 import { loadEvaluationRows } from '../train/records.ts';
+import { visibleDataset } from './ownership.ts';
 
 export const modelRoutes: FastifyPluginAsync = async (app) => {
-  const { store, cache, inference, config } = app.services;
-  app.get('/models', { schema: { tags: ['models'], summary: 'List models', response: { 200: ModelList } } }, async () => ({ models: await store.list() }));
+  const { store, cache, inference, config, datasets } = app.services;
+  app.get('/models', { config: { scope: 'infer' }, schema: { tags: ['models'], summary: 'List models', response: { 200: ModelList } } }, async () => ({ models: await store.list() }));
 
   app.get<{ Params: { name: string } }>(
     '/models/:name',
-    { schema: { tags: ['models'], summary: 'A model: versions, manifests (hyperparameters, tokenizer, held-out metrics)', params: ModelParams, response: { 200: ModelDetail, '4xx': ErrorResponse } } },
+    { config: { scope: 'infer' }, schema: { tags: ['models'], summary: 'A model: versions, manifests (hyperparameters, tokenizer, held-out metrics)', params: ModelParams, response: { 200: ModelDetail, '4xx': ErrorResponse } } },
     async (req) => store.get(req.params.name),
   );
 
   app.delete<{ Params: { name: string } }>(
     '/models/:name',
-    { schema: { tags: ['models'], summary: 'Delete a model and all its versions', params: ModelParams, response: { 200: Deleted, '4xx': ErrorResponse } } },
+    { config: { scope: 'admin' }, schema: { tags: ['models'], summary: 'Delete a model and all its versions', params: ModelParams, response: { 200: Deleted, '4xx': ErrorResponse } } },
     async (req) => {
       await store.deleteModel(req.params.name);
       cache.forget(req.params.name);
@@ -27,7 +28,7 @@ export const modelRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete<{ Params: { name: string; version: string } }>(
     '/models/:name/versions/:version',
-    { schema: { tags: ['models'], summary: 'Delete one version (latest moves to the highest remaining one)', params: ModelVersionParams, response: { 200: Deleted, '4xx': ErrorResponse } } },
+    { config: { scope: 'admin' }, schema: { tags: ['models'], summary: 'Delete one version (latest moves to the highest remaining one)', params: ModelVersionParams, response: { 200: Deleted, '4xx': ErrorResponse } } },
     async (req) => {
       const version = Number(req.params.version);
       await store.deleteVersion(req.params.name, version);
@@ -39,6 +40,7 @@ export const modelRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: { name: string }; Body: EvaluateRequest }>(
     '/models/:name/evaluate',
     {
+      config: { scope: 'train' },
       schema: {
         tags: ['models'],
         summary: 'Score a model on a dataset with its task\'s metrics (BLEU, ROUGE, EM/F1, accuracy/macro-F1, perplexity)',
@@ -49,6 +51,7 @@ export const modelRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (req) => {
+      if ('id' in req.body.dataset) await visibleDataset(datasets, req.body.dataset.id, req.auth);
       const rows = await loadEvaluationRows(config, req.body.dataset);
       return inference.evaluate(req.params.name, rows, req.body.columns ?? {}, req.body.max_examples ?? 500);
     },

@@ -14,7 +14,7 @@ export const seq2seqRoutes: FastifyPluginAsync = async (app) => {
 
   app.post<{ Body: SummarizeRequest }>(
     '/summarize',
-    { schema: { tags: ['inference'], summary: 'Summarize a text with a Seq2Seq model', description: streamNote, body: SummarizeRequest, response: { 200: SummarizeResponse, ...errors } } },
+    { config: { scope: 'infer' }, schema: { tags: ['inference'], summary: 'Summarize a text with a Seq2Seq model', description: streamNote, body: SummarizeRequest, response: { 200: SummarizeResponse, ...errors } } },
     async (req, reply) => {
       const { model, text, parameters } = req.body;
       return respondStreamed(req, reply, req.body.stream, (o) => inference.seq2seq('summarize', { model, source: text, parameters }, o), (r) => ({ summary: r.text, details: r.details }));
@@ -23,7 +23,7 @@ export const seq2seqRoutes: FastifyPluginAsync = async (app) => {
 
   app.post<{ Body: TranslateRequest }>(
     '/translate',
-    { schema: { tags: ['inference'], summary: 'Translate a text with a Seq2Seq model', description: streamNote, body: TranslateRequest, response: { 200: TranslateResponse, ...errors } } },
+    { config: { scope: 'infer' }, schema: { tags: ['inference'], summary: 'Translate a text with a Seq2Seq model', description: streamNote, body: TranslateRequest, response: { 200: TranslateResponse, ...errors } } },
     async (req, reply) => {
       const { model, text, parameters } = req.body;
       return respondStreamed(req, reply, req.body.stream, (o) => inference.seq2seq('translate', { model, source: text, parameters }, o), (r) => ({ translation: r.text, details: r.details }));
@@ -32,7 +32,7 @@ export const seq2seqRoutes: FastifyPluginAsync = async (app) => {
 
   app.post<{ Body: QaRequest }>(
     '/qa',
-    { schema: { tags: ['inference'], summary: 'Answer a question (from a context passage, when given) with a Seq2Seq model', description: streamNote, body: QaRequest, response: { 200: QaResponse, ...errors } } },
+    { config: { scope: 'infer' }, schema: { tags: ['inference'], summary: 'Answer a question (from a context passage, when given) with a Seq2Seq model', description: streamNote, body: QaRequest, response: { 200: QaResponse, ...errors } } },
     async (req, reply) => {
       const { model, question, context, parameters } = req.body;
       return respondStreamed(req, reply, req.body.stream, (o) => inference.seq2seq('qa', { model, source: question, context, parameters }, o), (r) => ({ answer: r.text, details: r.details }));
@@ -41,7 +41,7 @@ export const seq2seqRoutes: FastifyPluginAsync = async (app) => {
 
   app.post<{ Body: ClassifyRequest }>(
     '/classify',
-    { schema: { tags: ['inference'], summary: 'Classify a text: the most probable label and every label\'s probability', body: ClassifyRequest, response: { 200: ClassifyResponse, ...errors } } },
+    { config: { scope: 'infer' }, schema: { tags: ['inference'], summary: 'Classify a text: the most probable label and every label\'s probability', body: ClassifyRequest, response: { 200: ClassifyResponse, ...errors } } },
     async (req) => inference.classify(req.body),
   );
 };

@@ -44,6 +44,8 @@ export interface ChatInput {
   messages?: ChatMessage[];
   message?: string;
   session?: string;
+  /** The API key name whose session namespace `session` lives in (null/absent: auth off). */
+  owner?: string | null;
   parameters?: GenerationParameters;
 }
 
@@ -139,8 +141,9 @@ export class InferenceService {
     else checkPrompt(input.message!, this.limits, 'message');
     const sessionId = input.session !== undefined && this.sessions.enabled ? input.session : undefined;
     const name = parseModelRef(input.model, 'model').name;
+    const owner = input.owner ?? null;
     return this.admit(input.model, 'chat', async (model) => {
-      const held = sessionId === undefined ? undefined : this.sessions.checkout(sessionId, name);
+      const held = sessionId === undefined ? undefined : this.sessions.checkout(sessionId, name, owner);
       let messages = input.messages;
       if (messages === undefined) {
         if (!held) {
@@ -150,7 +153,7 @@ export class InferenceService {
         try {
           checkMessages(messages, this.limits.maxPromptChars);
         } catch (err) {
-          this.sessions.release(sessionId!);
+          this.sessions.release(sessionId!, owner);
           held.kept && disposeKept(held.kept);
           throw err;
         }
@@ -162,7 +165,7 @@ export class InferenceService {
           chatTurn(model, messages, params, o, sessionId === undefined ? {} : { kept: held?.kept, onKeep: (k) => (next = k) }),
         );
         if (sessionId !== undefined) {
-          this.sessions.commit(sessionId, name, model.ref, [...messages, { role: 'assistant', content: result.text }], next, held !== undefined);
+          this.sessions.commit(sessionId, name, model.ref, [...messages, { role: 'assistant', content: result.text }], next, held !== undefined, owner);
           next = undefined;
         }
         const { cachedTokens, ...rest } = result;
@@ -170,7 +173,7 @@ export class InferenceService {
       } finally {
         if (next) disposeKept(next);
         if (held?.kept) disposeKept(held.kept);
-        if (sessionId !== undefined) this.sessions.release(sessionId);
+        if (sessionId !== undefined) this.sessions.release(sessionId, owner);
       }
     });
   }

@@ -14,6 +14,10 @@
  * Ownership: a running turn `checkout`s the state (the store no longer holds it; a second turn on
  * the same session meanwhile is refused with session_busy) and `commit`s the new one when it ends;
  * a state committed to a session deleted or evicted meanwhile is disposed.
+ *
+ * Keys (docs/auth.md): session ids live in one namespace per owner (the API key's name; null with
+ * auth off), so two keys using the same id never share a conversation. `Viewer` reads and deletes
+ * by id in the caller's namespace; an admin viewer also finds the id in any other namespace.
  */
 import { disposeModelState as disposeState, modelStateBytes, type ModelState } from '../arch/model-state.ts';
 import { ServiceError } from '../errors.ts';
@@ -27,8 +31,20 @@ export interface KeptState {
   state: ModelState;
 }
 
+/** Who asks: the owner namespace of its own sessions, and whether it may see every owner's. */
+export interface Viewer {
+  owner: string | null;
+  all: boolean;
+}
+/** Auth off (and in-process callers): the one unnamed namespace, and everything visible. */
+const ANYONE: Viewer = { owner: null, all: true };
+const storeKey = (id: string, owner: string | null): string => (owner === null ? id : `${owner}\u0000${id}`);
+
 interface Session {
+  /** Map key: the id within its owner's namespace. */
+  key: string;
   id: string;
+  owner: string | null;
   /** Model name (a session belongs to one model; versions may change under it). */
   model: string;
   ref: string;
@@ -81,9 +97,17 @@ export class SessionStore {
     return this.bytes;
   }
 
-  info(id: string): ChatSessionInfo | undefined {
+  /** The session `id` as `viewer` sees it: its own namespace first, then (admin) any owner's. */
+  private find(id: string, viewer: Viewer): Session | undefined {
+    const own = this.sessions.get(storeKey(id, viewer.owner));
+    if (own || !viewer.all) return own;
+    for (const s of this.sessions.values()) if (s.id === id) return s;
+    return undefined;
+  }
+
+  info(id: string, viewer: Viewer = ANYONE): ChatSessionInfo | undefined {
     this.sweep();
-    const s = this.sessions.get(id);
+    const s = this.find(id, viewer);
     if (!s) return undefined;
     return {
       id: s.id,
@@ -98,8 +122,8 @@ export class SessionStore {
   }
 
   /** Drops a session and its state; false when there was none. */
-  delete(id: string): boolean {
-    const s = this.sessions.get(id);
+  delete(id: string, viewer: Viewer = ANYONE): boolean {
+    const s = this.find(id, viewer);
     if (!s) return false;
     this.drop(s);
     return true;
@@ -110,9 +134,9 @@ export class SessionStore {
    * owned by the caller), or undefined for an unknown (new, expired or evicted) session.
    * Throws for a session of another model (400, param `session`) or one with a turn running (409).
    */
-  checkout(id: string, name: string): { messages: ChatMessage[]; kept: KeptState | undefined } | undefined {
+  checkout(id: string, name: string, owner: string | null = null): { messages: ChatMessage[]; kept: KeptState | undefined } | undefined {
     this.sweep();
-    const s = this.sessions.get(id);
+    const s = this.sessions.get(storeKey(id, owner));
     if (!s) return undefined;
     if (s.model !== name) {
       throw new ServiceError('invalid_parameter', `session: "${id}" is a session of model ${s.model}, not ${name}; use a new session id for another model`, { param: 'session' });
@@ -127,16 +151,17 @@ export class SessionStore {
   }
 
   /** Ends a turn started with checkout (or a session's first turn): stores the new conversation and state. */
-  commit(id: string, name: string, ref: string, messages: ChatMessage[], kept: KeptState | undefined, started: boolean): void {
-    let s = this.sessions.get(id);
+  commit(id: string, name: string, ref: string, messages: ChatMessage[], kept: KeptState | undefined, started: boolean, owner: string | null = null): void {
+    const key = storeKey(id, owner);
+    let s = this.sessions.get(key);
     if (started && !s) {
       // Deleted or evicted while the turn ran: the client's DELETE wins; nothing is kept.
       if (kept) disposeState(kept.state);
       return;
     }
     if (!s) {
-      s = { id, model: name, ref, messages: [], kept: undefined, busy: false, createdAt: this.now(), lastUsed: this.now(), bytes: 0 };
-      this.sessions.set(id, s);
+      s = { key, id, owner, model: name, ref, messages: [], kept: undefined, busy: false, createdAt: this.now(), lastUsed: this.now(), bytes: 0 };
+      this.sessions.set(key, s);
     }
     if (s.kept) disposeState(s.kept.state);
     s.busy = false;
@@ -149,8 +174,8 @@ export class SessionStore {
   }
 
   /** A turn that failed: the session stays (with its conversation) but keeps no state. */
-  release(id: string): void {
-    const s = this.sessions.get(id);
+  release(id: string, owner: string | null = null): void {
+    const s = this.sessions.get(storeKey(id, owner));
     if (s) s.busy = false;
   }
 
@@ -162,8 +187,8 @@ export class SessionStore {
 
   private touch(s: Session): void {
     s.lastUsed = this.now();
-    this.sessions.delete(s.id);
-    this.sessions.set(s.id, s);
+    this.sessions.delete(s.key);
+    this.sessions.set(s.key, s);
   }
 
   private resize(s: Session, next: Pick<Session, 'messages' | 'kept'>): void {
@@ -173,7 +198,7 @@ export class SessionStore {
   }
 
   private drop(s: Session): void {
-    this.sessions.delete(s.id);
+    this.sessions.delete(s.key);
     this.bytes -= s.bytes;
     if (s.kept) disposeState(s.kept.state);
     s.kept = undefined;

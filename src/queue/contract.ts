@@ -69,6 +69,8 @@ export interface TrainJobData {
    */
   auto_size?: AutoSizedHyperparameter[];
   submitted_at: string;
+  /** Name of the API key that queued the job (docs/auth.md); null or absent = queued with auth off. Never the secret. */
+  owner?: string | null;
 }
 
 export const AUTO_SIZED = ['units', 'layers', 'embedding_dim', 'batch_size', 'learning_rate', 'dropout'] as const;

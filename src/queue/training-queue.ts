@@ -15,6 +15,8 @@ export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancell
 export interface JobView {
   id: string;
   name: string;
+  /** The API key name that queued it, or null (auth off). */
+  owner: string | null;
   status: JobStatus;
   progress: TrainProgressData | null;
   attempts: number;
@@ -176,6 +178,7 @@ export class TrainingQueue {
     return {
       id: job.id!,
       name: job.data.name,
+      owner: job.data.owner ?? null,
       status,
       progress: isProgress(job.progress) ? job.progress : null,
       attempts: job.attemptsStarted ?? job.attemptsMade,

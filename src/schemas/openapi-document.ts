@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { loadConfig } from '../config.ts';
 import { buildApp } from '../app.ts';
-import { WS_CLIENT_FRAMES, WsDoneFrame, WsErrorFrame, WsProgressFrame, WsTokenFrame } from './ws.ts';
+import { WS_CLIENT_FRAMES, WsAuthenticatedFrame, WsDoneFrame, WsErrorFrame, WsProgressFrame, WsTokenFrame } from './ws.ts';
 
 export async function buildOpenApiYaml(): Promise<string> {
   // Fixed config: the document must not depend on the environment it is generated in.
@@ -18,7 +18,7 @@ export async function buildOpenApiYaml(): Promise<string> {
     const doc = app.swagger() as { components?: { schemas?: Record<string, unknown> } };
     doc.components ??= {};
     doc.components.schemas ??= {};
-    for (const schema of [...Object.values(WS_CLIENT_FRAMES), WsTokenFrame, WsDoneFrame, WsProgressFrame, WsErrorFrame]) {
+    for (const schema of [...Object.values(WS_CLIENT_FRAMES), WsTokenFrame, WsDoneFrame, WsProgressFrame, WsAuthenticatedFrame, WsErrorFrame]) {
       const { $id, ...rest } = schema as { $id: string };
       doc.components.schemas[$id] = JSON.parse(JSON.stringify(rest, (k, v) => (k === '$id' ? undefined : v)));
     }

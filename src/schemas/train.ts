@@ -166,6 +166,7 @@ export const Job = Type.Object(
   {
     id: Type.String(),
     name: Type.String({ description: 'Model name being trained.' }),
+    owner: Type.Union([Type.String(), Type.Null()], { description: 'Name of the API key that queued the job (null: queued with auth off). Keys without admin see only their own jobs.' }),
     status: JobStatus,
     progress: Type.Union([TrainProgress, Type.Null()]),
     attempts: Type.Integer({ description: 'Tries started so far (a retry after a crash resumes from the checkpoint).' }),

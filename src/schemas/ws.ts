@@ -28,7 +28,16 @@ export const WsSubscribeFrame = Type.Object(
   { additionalProperties: false, $id: 'WsSubscribeFrame' },
 );
 /** Frame schemas by `type`; a frame is dispatched on `type` first, then validated with its schema. */
+export const WsAuthFrame = Type.Object(
+  { type: Type.Literal('auth'), api_key: Type.String({ minLength: 1, maxLength: 256, description: 'An API key (docs/auth.md).' }) },
+  {
+    additionalProperties: false,
+    $id: 'WsAuthFrame',
+    description: 'Authenticates the socket when keys are configured and the upgrade request carried none (browsers cannot set upgrade headers): send it first. Answered with an authenticated frame, or an invalid_api_key error frame and close 1008.',
+  },
+);
 export const WS_CLIENT_FRAMES = {
+  auth: WsAuthFrame,
   generate: WsGenerateFrame, summarize: WsSummarizeFrame, translate: WsTranslateFrame, qa: WsQaFrame, cancel: WsCancelFrame, subscribe: WsSubscribeFrame, chat: WsChatFrame,
 } as const;
 export type WsGenerateFrame = Static<typeof WsGenerateFrame>;
@@ -38,6 +47,7 @@ export type WsQaFrame = Static<typeof WsQaFrame>;
 export type WsCancelFrame = Static<typeof WsCancelFrame>;
 export type WsChatFrame = Static<typeof WsChatFrame>;
 export type WsSubscribeFrame = Static<typeof WsSubscribeFrame>;
+export type WsAuthFrame = Static<typeof WsAuthFrame>;
 
 export const WsTokenFrame = Type.Object(
   { type: Type.Literal('token'), id: Type.String(), index: Type.Integer(), text: Type.String(), token_id: Type.Integer(), logprob: Type.Number(),
@@ -51,6 +61,13 @@ export const WsDoneFrame = Type.Object(
 export const WsProgressFrame = Type.Object(
   { type: Type.Literal('progress'), job_id: Type.String(), status: Type.String(), progress: Type.Unknown(), error: Type.Optional(Type.String()), result: Type.Optional(Type.Unknown()) },
   { $id: 'WsProgressFrame' },
+);
+export const WsAuthenticatedFrame = Type.Object(
+  {
+    type: Type.Literal('authenticated'),
+    key: Type.Union([Type.Object({ name: Type.String(), scopes: Type.Array(Type.String()) }), Type.Null()], { description: 'The key the socket now acts as; null when auth is off.' }),
+  },
+  { $id: 'WsAuthenticatedFrame' },
 );
 export const WsErrorFrame = Type.Object(
   { type: Type.Literal('error'), id: Type.Optional(Type.String()), job_id: Type.Optional(Type.String()), error: ErrorResponse.properties.error },

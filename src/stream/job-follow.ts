@@ -1,8 +1,10 @@
 /**
  * Follows one training job for a WebSocket subscriber: sends its current state at once, then a
  * `progress` frame on every change, and stops after the frame that reports an end status.
+ * A job `visible` rejects (another key's, docs/auth.md) fails with job_not_found, as an absent one.
  */
 import type { JobEvent, JobView, TrainingQueue } from '../queue/training-queue.ts';
+import { ServiceError } from '../errors.ts';
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -12,6 +14,7 @@ export function followJob(
   send: (frame: object) => void,
   fail: (err: unknown) => void,
   onEnd: () => void,
+  visible: (view: JobView) => boolean = () => true,
 ): () => void {
   let stopped = false;
   let inFlight = false;
@@ -38,6 +41,7 @@ export function followJob(
         again = false;
         const view = await queue.get(jobId);
         if (stopped) return;
+        if (!visible(view)) throw new ServiceError('job_not_found', `no training job with id ${jobId}`);
         send(frame(view));
         if (ENDED.has(view.status)) stop();
       } while (again && !stopped);

@@ -37,6 +37,11 @@ export interface DatasetInfo {
   name?: string;
   /** ISO-8601 timestamp of the first upload of this content. */
   created_at: string;
+  /**
+   * Names of the API keys that uploaded this content (docs/auth.md): each of them sees it; absent or
+   * empty = uploaded with auth off (only admin keys see it once keys are configured). Never sent to clients.
+   */
+  owners?: string[];
 }
 
 export interface PutOptions {
@@ -47,6 +52,8 @@ export interface PutOptions {
    * ['text'] for JSONL and none for CSV/TSV; ignored for text.
    */
   requiredFields?: string[];
+  /** The uploading key's name (null/absent with auth off); identical content gains it as another owner. */
+  owner?: string | null;
 }
 
 /** Throws invalid_parameter unless `id` has the dataset id form; returns it. */
@@ -91,7 +98,7 @@ export class DatasetStore {
     const sha256 = createHash('sha256').update(body).digest('hex');
     const id = 'ds_' + sha256.slice(0, 24);
     const existing = await this.tryGet(id);
-    if (existing) return this.sameContent(existing, format);
+    if (existing) return this.addOwner(this.sameContent(existing, format), opts.owner);
 
     const info: DatasetInfo = {
       id,
@@ -101,6 +108,7 @@ export class DatasetStore {
       format,
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       created_at: new Date().toISOString(),
+      ...(opts.owner ? { owners: [opts.owner] } : {}),
     };
     await fsp.mkdir(this.root, { recursive: true });
     const tmp = safeJoin(this.root, `.tmp-${randomSuffix()}`);
@@ -116,7 +124,7 @@ export class DatasetStore {
         if (code !== 'EEXIST' && code !== 'ENOTEMPTY' && code !== 'EPERM') throw err;
         // an identical upload won the race: its dataset is ours
         await fsp.rm(tmp, { recursive: true, force: true });
-        return this.sameContent(await this.get(id), format);
+        return this.addOwner(this.sameContent(await this.get(id), format), opts.owner);
       }
       await fsyncDir(this.root);
       return info;
@@ -213,6 +221,23 @@ export class DatasetStore {
     const info = JSON.parse(raw) as DatasetInfo;
     if (info?.id !== id || !DATASET_FORMATS.includes(info.format)) throw new Error(`dataset ${id}: ${INFO_FILE} is malformed`);
     return info;
+  }
+
+  /** Records `owner` as another owner of a stored dataset (info.json replaced atomically). */
+  private async addOwner(info: DatasetInfo, owner: string | null | undefined): Promise<DatasetInfo> {
+    if (!owner || info.owners?.includes(owner)) return info;
+    const next: DatasetInfo = { ...info, owners: [...(info.owners ?? []), owner] };
+    const file = safeJoin(this.root, info.id, INFO_FILE);
+    const tmp = `${file}.tmp-${randomSuffix()}`;
+    try {
+      await writeFileDurable(tmp, JSON.stringify(next, null, 2) + '\n');
+      await fsp.rename(tmp, file);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      if (isNotFound(err)) throw notFound(info.id); // deleted meanwhile
+      throw err;
+    }
+    return next;
   }
 
   /**

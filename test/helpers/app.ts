@@ -186,8 +186,8 @@ export async function waitForJob(baseUrl: string, jobId: string, timeoutMs = 120
 }
 
 /** A WebSocket client that records every frame it receives. */
-export async function wsClient(t: Tap, url: string) {
-  const ws = new WebSocket(url);
+export async function wsClient(t: Tap, url: string, headers: Record<string, string> = {}) {
+  const ws = new WebSocket(url, { headers });
   const frames: any[] = [];
   const waiters: Array<() => void> = [];
   ws.on('message', (data) => {

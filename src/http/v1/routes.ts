@@ -52,14 +52,14 @@ export const openaiRoutes: FastifyPluginAsync = async (app) => {
     if (req.method === 'POST') req.body = prepareBody(req.body);
   });
 
-  app.get('/models', { schema: { tags: ['openai'], summary: 'OpenAI: list the models /v1 can serve (language and Seq2Seq models)', response: { 200: OpenAIModelList } } }, async () => ({
+  app.get('/models', { config: { scope: 'infer' }, schema: { tags: ['openai'], summary: 'OpenAI: list the models /v1 can serve (language and Seq2Seq models)', response: { 200: OpenAIModelList } } }, async () => ({
     object: 'list' as const,
     data: (await store.list()).filter((m) => m.task !== 'classify').map((m) => ({ id: m.name, object: 'model' as const, created: Math.floor(Date.parse(m.created_at) / 1000), owned_by: 'seqserve' })),
   }));
 
   app.get<{ Params: { id: string } }>(
     '/models/:id',
-    { schema: { tags: ['openai'], summary: 'OpenAI: one model (`name` or `name@version`)', params: OpenAIModelParams, response: { 200: OpenAIModel, ...errors } } },
+    { config: { scope: 'infer' }, schema: { tags: ['openai'], summary: 'OpenAI: one model (`name` or `name@version`)', params: OpenAIModelParams, response: { 200: OpenAIModel, ...errors } } },
     async (req) => {
       const m = await resolveModel(cache, req.params.id, 'id');
       if (m.task === 'classify') throw new ServiceError('model_not_found', `id: ${m.ref} is a classifier; /v1 serves language and Seq2Seq models (use POST /classify)`, { param: 'id' });
@@ -70,6 +70,7 @@ export const openaiRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: CompletionRequest }>(
     '/completions',
     {
+      config: { scope: 'infer' },
       schema: {
         tags: ['openai'],
         summary: 'OpenAI: complete a prompt (language models; a Seq2Seq model takes the prompt as its input text)',
@@ -98,6 +99,7 @@ export const openaiRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: ChatCompletionRequest }>(
     '/chat/completions',
     {
+      config: { scope: 'infer' },
       schema: {
         tags: ['openai'],
         summary: 'OpenAI: the assistant\'s next turn for a conversation (chat models)',
