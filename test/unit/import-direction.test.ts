@@ -1,5 +1,6 @@
 // Import directions (DESIGN.md "Layout"): src/infer and src/train never import each other — code both
-// need lives in src/tasks — and src/tasks imports neither side (nor http/stream). Scans every .ts file
+// need lives in src/tasks — and src/tasks imports neither side (nor http/stream); src/cli (the
+// command line) is an API client and imports no serving or training code. Scans every .ts file
 // under those folders for static imports, re-exports, side-effect imports and dynamic import() calls.
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,6 +36,9 @@ const RULES: Record<string, string[]> = {
   infer: ['train', 'worker.ts'],
   train: ['infer', 'http', 'stream', 'server.ts', 'app.ts'],
   tasks: ['infer', 'train', 'http', 'stream', 'worker.ts', 'server.ts', 'app.ts'],
+  // The CLI is a client of the HTTP/WS API (it starts server.ts / worker.ts as child processes): it
+  // loads none of the serving or training code, so `seqserve generate` starts fast and needs no tf.js.
+  cli: ['infer', 'train', 'tasks', 'http', 'stream', 'arch', 'decode', 'tokenize', 'store', 'queue', 'backend', 'eval', 'server.ts', 'worker.ts', 'app.ts'],
 };
 
 for (const [folder, banned] of Object.entries(RULES)) {

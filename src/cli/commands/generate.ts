@@ -39,7 +39,12 @@ ${SAMPLING_HELP}`,
     }
     const socket = await StreamSocket.open(client);
     const id = `gen-${randomBytes(4).toString('hex')}`;
-    const stop = () => socket.cancel(id);
+    let interrupted = false;
+    const stop = () => {
+      if (interrupted) process.exit(130); // a second Ctrl-C does not wait for the server
+      interrupted = true;
+      socket.cancel(id);
+    };
     process.on('SIGINT', stop);
     try {
       const done = await socket.request({ type: 'generate', id, model, prompt, parameters }, (t) => {
