@@ -3,6 +3,7 @@
  * stdout/stderr, lets a test write to its stdin, send it signals and wait for output or its exit.
  */
 import { spawn } from 'node:child_process';
+import { Readable, Writable } from 'node:stream';
 import type { Test } from 'tap';
 import { ROOT } from './app.ts';
 
@@ -72,4 +73,28 @@ export async function cli(t: Pick<Test, 'teardown'>, args: string[], env: Record
   const run = runCli(t, args, env, input);
   const code = await run.exit;
   return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/**
+ * Runs the CLI's `main` in this process (the same code as the bin, without a child's start-up cost),
+ * with `input` as stdin; resolves with the exit code and what it wrote.
+ */
+export async function cliInProcess(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../src/cli.ts');
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  const code = await main(args, {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    stdin: Readable.from(input === '' ? [] : [input]),
+    env,
+  });
+  return { code, stdout, stderr };
 }

@@ -6,7 +6,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { ROOT, TINY_TEXT, get, startServer } from '../helpers/app.ts';
-import { cli } from '../helpers/cli.ts';
+import { cli, cliInProcess } from '../helpers/cli.ts';
 
 
 t.test('seqserve generate, chat and errors against a real server', async (t) => {
@@ -26,10 +26,10 @@ t.test('seqserve generate, chat and errors against a real server', async (t) => 
     const streamed = await cli(t, [...args, '--stream'], env);
     t.equal(streamed.code, 0, streamed.stderr);
     t.equal(streamed.stdout, plain.stdout, 'same tokens');
-    const json = JSON.parse((await cli(t, [...args, '--json'], env)).stdout);
+    const json = JSON.parse((await cliInProcess([...args, '--json'], env)).stdout);
     t.equal(`${json.generated_text}\n`, plain.stdout);
     t.match(json.details, { model: 'kjv-char@1', generated_tokens: 30, seed: 5 });
-    const evaluated = await cli(t, ['evaluate', 'kjv-char@1', tiny, '--json'], env);
+    const evaluated = await cliInProcess(['evaluate', 'kjv-char@1', tiny, '--json'], env);
     t.equal(evaluated.code, 0, evaluated.stderr);
     t.match(JSON.parse(evaluated.stdout), { model: 'kjv-char@1', task: 'generate', examples: 1, metrics: { perplexity: Number } }, 'evaluate: upload + score');
   });
@@ -51,7 +51,7 @@ t.test('seqserve generate, chat and errors against a real server', async (t) => 
     t.equal((await get(`${s.url}/sessions/${first.session}`)).status, 404, 'sessions the CLI made are dropped on exit');
     t.equal((await get(`${s.url}/sessions/${afterReset.session}`)).status, 404);
 
-    const human = await cli(t, ['chat', 'freedroid-chat', '--seed', '3', '--max-new-tokens', '10'], env, 'Hello!\n');
+    const human = await cliInProcess(['chat', 'freedroid-chat', '--seed', '3', '--max-new-tokens', '10'], env, 'Hello!\n');
     t.equal(human.code, 0, human.stderr);
     t.equal(human.stdout.split('\n').length, 2, 'one reply line (no prompts when stdin is not a terminal)');
   });
@@ -60,36 +60,37 @@ t.test('seqserve generate, chat and errors against a real server', async (t) => 
     t.equal(missing.code, 1);
     t.match(missing.stderr, /^error: .*no model named "no-such-model".* \(model_not_found, model\)\n$/);
     t.equal(missing.stdout, '');
-    const streamed = await cli(t, ['generate', 'no-such-model', 'hi', '--stream'], env);
+    // the rest through main() in this process: the same code without a child's start-up each time
+    const streamed = await cliInProcess(['generate', 'no-such-model', 'hi', '--stream'], env);
     t.equal(streamed.code, 1);
     t.match(streamed.stderr, /^error: .* \(model_not_found, model\)\n$/, 'the same line from a WS error frame');
-    const badParam = await cli(t, ['generate', 'kjv-char', 'hi', '--top-p', '7'], env);
+    const badParam = await cliInProcess(['generate', 'kjv-char', 'hi', '--top-p', '7'], env);
     t.equal(badParam.code, 1);
     t.match(badParam.stderr, /^error: .*top_p.* \(invalid_parameter, parameters\.top_p\)\n$/);
-    const wrongTask = await cli(t, ['chat', 'kjv-char'], env, 'hi\nagain\n');
+    const wrongTask = await cliInProcess(['chat', 'kjv-char'], env, 'hi\nagain\n');
     t.equal(wrongTask.code, 1);
     t.match(wrongTask.stderr, /\(model_task_mismatch, model\)\n$/);
     t.equal(wrongTask.stderr.split('\n').length, 2, 'stops after a fatal error: one line');
-    const badHp = await cli(t, ['train', tiny, '--name', 'x', '--hp', 'epochs=0'], env);
+    const badHp = await cliInProcess(['train', tiny, '--name', 'x', '--hp', 'epochs=0'], env);
     t.equal(badHp.code, 1);
     t.match(badHp.stderr, /\(invalid_parameter, hyperparameters\.epochs\)\n$/);
     const closed = await freePort();
-    const refused = await cli(t, ['models', '--url', `http://127.0.0.1:${closed}`], env);
+    const refused = await cliInProcess(['models', '--url', `http://127.0.0.1:${closed}`], env);
     t.equal(refused.code, 1);
     t.equal(refused.stderr.split('\n').length, 2, 'one line');
     t.match(refused.stderr, new RegExp(`^error: cannot reach the seqserve server at http://127\\.0\\.0\\.1:${closed} \\(connection refused\\).*seqserve serve`));
-    const refusedWs = await cli(t, ['chat', 'freedroid-chat'], { SEQSERVE_URL: `http://127.0.0.1:${closed}` }, 'hi\n');
+    const refusedWs = await cliInProcess(['chat', 'freedroid-chat'], { SEQSERVE_URL: `http://127.0.0.1:${closed}` }, 'hi\n');
     t.equal(refusedWs.code, 1);
     t.match(refusedWs.stderr, /^error: cannot reach .* \(connection refused\)/, 'the same over the WebSocket');
-    const usage = await cli(t, ['train', tiny], env);
+    const usage = await cliInProcess(['train', tiny], env);
     t.equal(usage.code, 2);
     t.match(usage.stderr, /--name is required[\s\S]*seqserve train --help/);
-    const unknown = await cli(t, ['frobnicate'], env);
+    const unknown = await cliInProcess(['frobnicate'], env);
     t.equal(unknown.code, 2);
-    const noFile = await cli(t, ['train', path.join(dir, 'absent.txt'), '--name', 'x'], env);
+    const noFile = await cliInProcess(['train', path.join(dir, 'absent.txt'), '--name', 'x'], env);
     t.equal(noFile.code, 2);
     t.match(noFile.stderr, /cannot read .*absent\.txt: no such file/);
-    const help = await cli(t, ['chat', '--help'], env);
+    const help = await cliInProcess(['chat', '--help'], env);
     t.equal(help.code, 0);
     t.match(help.stdout, /usage: seqserve chat MODEL[\s\S]*--api-key/);
   });
