@@ -4,13 +4,18 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT, waitFor } from '../helpers/app.ts';
 
 /** Starts the API; `{dir}` in env values is the test's folder, which also holds `files`. */
 function api(t: Pick<Test, 'testdir' | 'teardown'>, env: Record<string, string>, files: Record<string, string> = {}) {
-  const dir = t.testdir({ models: {}, data: {}, ...files });
+  // One folder per process (t.testdir would be shared, and recreated, by the three).
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seqserve-startup-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const sub of ['models', 'data']) mkdirSync(path.join(dir, sub));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   env = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace('{dir}', dir)]));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
