@@ -244,7 +244,8 @@ export async function runTrainingLoop(run: TrainableRun, optimizer: tf.Optimizer
     startStep = 0;
     await saveCheckpoint(epoch, 0);
     lastCheckpointAt = Date.now();
-    await hooks.onProgress(progress(steps, steps));
+    // `epoch` now counts the finished epoch: 0 steps into the next (epoch + step/steps stays monotonic).
+    await hooks.onProgress(progress(0, steps));
     const grads = run.gradStats?.drain();
     const bestText = best === null ? '' : ` (best ${(best as BestSoFar).valLoss.toFixed(4)} at epoch ${(best as BestSoFar).epoch})`;
     await hooks.log(

@@ -83,6 +83,18 @@ t.test('patience null: runs to max_epochs and still publishes the best', async (
   m.dispose();
 });
 
+t.test('progress reports move forward: epoch + step/steps never decreases, the ETA never grows by an epoch', async (t) => {
+  const m = makeRun(rules({ patience: null, maxEpochs: 3 }), [3, 2, 1]);
+  const h = hooks();
+  await runTrainingLoop(m.run, m.optimizer, h);
+  const xs = h.progress.map((p) => p.epoch + p.step / p.steps);
+  t.ok(xs.every((x, i) => i === 0 || x >= xs[i - 1]!), `positions in epochs: ${xs.join(', ')}`);
+  t.equal(xs.at(-1), 3, 'ends at the epochs completed');
+  const epochEnds = h.progress.filter((p) => p.step === 0 && p.stop_reason === null);
+  t.same(epochEnds.map((p) => p.epoch), [1, 2, 3], 'an epoch-end report counts the finished epoch, 0 steps into the next');
+  m.dispose();
+});
+
 t.test('max_steps stops mid-epoch and evaluates the partial epoch', async (t) => {
   const m = makeRun(rules({ maxSteps: 6 }), [3, 2, 1]);
   const result = await runTrainingLoop(m.run, m.optimizer, hooks());
