@@ -9,6 +9,7 @@ export const DatasetInfo = Type.Object(
     sha256: Type.String(),
     bytes: Type.Integer(),
     examples: Type.Integer({ description: 'Non-blank lines (text) or records (JSONL, CSV, TSV).' }),
+    columns: Type.Optional(Type.Array(Type.String(), { description: 'Field names: the header (CSV, TSV), every key of the records (JSONL), ["text"] (text).' })),
     format: DatasetFormat,
     name: Type.Optional(Type.String()),
     created_at: Type.String(),

@@ -33,6 +33,11 @@ export interface DatasetInfo {
   bytes: number;
   /** Non-blank lines (text) or records (JSONL, CSV, TSV). */
   examples: number;
+  /**
+   * Field names: the header for CSV/TSV, every key seen in the JSONL records (first-seen order),
+   * ["text"] for text. Absent on datasets stored before this field existed.
+   */
+  columns?: string[];
   format: DatasetFormat;
   name?: string;
   /** ISO-8601 timestamp of the first upload of this content. */
@@ -68,6 +73,15 @@ function notFound(id: string): ServiceError {
   return new ServiceError('dataset_not_found', `dataset ${id} not found`);
 }
 
+/** Every key of `records` in first-seen order (at most 256: a display aid, not a schema). */
+function fieldNames(records: Record<string, string>[]): string[] {
+  const seen = new Set<string>();
+  for (const r of records) {
+    for (const k of Object.keys(r)) if (seen.size < 256) seen.add(k);
+  }
+  return [...seen];
+}
+
 export class DatasetStore {
   readonly root: string;
   readonly maxBytes: number;
@@ -93,18 +107,20 @@ export class DatasetStore {
     }
     const text = decodeDatasetText(body);
     const required = opts.requiredFields ?? (format === 'jsonl' ? ['text'] : []);
-    const { records } = parseDataset(text, format, required);
+    const { records, columns } = parseDataset(text, format, required);
 
     const sha256 = createHash('sha256').update(body).digest('hex');
     const id = 'ds_' + sha256.slice(0, 24);
     const existing = await this.tryGet(id);
     if (existing) return this.addOwner(this.sameContent(existing, format), opts.owner);
+    const fields = columns ?? fieldNames(records);
 
     const info: DatasetInfo = {
       id,
       sha256,
       bytes: body.byteLength,
       examples: records.length,
+      columns: fields,
       format,
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       created_at: new Date().toISOString(),

@@ -28,6 +28,7 @@ t.test('text put: id, sha256, bytes, examples; idempotent; stored atomically', a
   t.match(info.id, /^ds_[0-9a-f]{24}$/);
   t.equal(info.bytes, body.length);
   t.equal(info.examples, 3);
+  t.same(info.columns, ['text'], 'a text dataset has one field, text');
   t.equal(info.format, 'text');
   t.equal(info.name, 'greetings');
   t.ok(!Number.isNaN(Date.parse(info.created_at)));
@@ -80,6 +81,7 @@ t.test('JSONL validation', async (t) => {
 
   const ok = await store.put(Buffer.from('{"text":"one","label":3}\n\n{"text":"two","x":null}\n'), 'jsonl', { name: 'j' });
   t.equal(ok.examples, 2);
+  t.same(ok.columns, ['text', 'label'], 'JSONL columns: every key seen, first-seen order (null fields dropped)');
   t.same(await store.readRecords(ok.id), [{ text: 'one', label: '3' }, { text: 'two' }]);
   t.equal(await store.readText(ok.id), 'one\ntwo');
 
@@ -93,6 +95,7 @@ t.test('CSV with quotes and newlines in fields; TSV', async (t) => {
   const csv = 'text,label\r\n"hello, world",greet\r\n"she said ""hi""\nand left",story\r\nplain,x\r\n';
   const info = await store.put(Buffer.from(csv), 'csv', { requiredFields: ['text', 'label'] });
   t.equal(info.examples, 3);
+  t.same(info.columns, ['text', 'label'], 'CSV columns: the header');
   t.equal(info.format, 'csv');
   t.same(await store.readRecords(info.id), [
     { text: 'hello, world', label: 'greet' },
