@@ -31,6 +31,7 @@ import { seq2seqRoutes } from './http/seq2seq.ts';
 import { wsRoutes } from './stream/ws.ts';
 import { openaiRoutes } from './http/v1/routes.ts';
 import { sessionRoutes } from './http/sessions.ts';
+import { webRoutes } from './http/web.ts';
 import { OPENAPI_INFO } from './schemas/openapi-info.ts';
 import { KeyStore } from './auth/key-store.ts';
 import { KeyConcurrency } from './auth/concurrency.ts';
@@ -164,6 +165,7 @@ export async function buildApp(config: Config, backend: BackendInfo, overrides: 
   await app.register(wsRoutes);
   await app.register(openaiRoutes, { prefix: '/v1' });
   await app.register(sessionRoutes);
+  await app.register(webRoutes);
 
   app.addHook('onClose', async () => {
     services.keys.close();
