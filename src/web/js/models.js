@@ -37,11 +37,11 @@ function renderTable(models) {
     body.append(
       el('tr', { 'data-model': m.name },
         el('th', { scope: 'row' }, m.name, manifest.data_description ? el('span', { class: 'sub' }, String(manifest.data_description).slice(0, 90)) : null),
-        el('td', {}, m.task),
-        el('td', {}, m.architecture),
-        el('td', {}, versions.length > 1 ? `${versions.join(', ')} (latest ${m.latest})` : String(m.latest)),
-        el('td', {}, qualityView(m.task, manifest.metrics, m.quality_warning ?? manifest.quality_warning)),
-        el('td', {}, el('a', { href: `#try/${m.name}`, class: 'button small' }, 'Try')),
+        el('td', { 'data-label': 'task' }, m.task),
+        el('td', { 'data-label': 'architecture' }, m.architecture),
+        el('td', { 'data-label': 'versions' }, versions.length > 1 ? `${versions.join(', ')} (latest ${m.latest})` : String(m.latest)),
+        el('td', { 'data-label': 'held-out' }, qualityView(m.task, manifest.metrics, m.quality_warning ?? manifest.quality_warning)),
+        el('td', {}, el('a', { href: `#try/${m.name}`, class: 'button small', 'aria-label': `Try ${m.name}` }, 'Try')),
       ),
     );
   }
