@@ -68,7 +68,8 @@ export function routeMiss(app: FastifyInstance): (req: FastifyRequest, reply: Fa
   return (req, reply) => {
     const path = req.url.split('?')[0]!;
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))].sort();
-    if (allowed.length > 0) {
+    // A route of this method that found nothing (a static file handler's callNotFound) is a 404.
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
       void reply
         .code(405)
         .header('allow', allowed.join(', '))
