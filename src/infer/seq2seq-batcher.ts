@@ -5,7 +5,8 @@
  *
  * Row r of the batched source (memory [B, S_max, M], keys [B, S_max, H], attention bias [B, S_max])
  * belongs to `active[r]`, like row r of the decoder state. Sources of different lengths are padded
- * to the longest with zero memory and a −1e9 attention bias, so a pad gets attention weight exactly 0
+ * to the longest with zero memory, a −1e9 attention bias and <pad> source ids (what a copy model's
+ * attention scatters onto), so a pad gets attention weight exactly 0
  * and a request's output does not depend on what it is batched with (tested). The batched source is
  * rebuilt only when membership changes, and freed as soon as the batch is empty.
  */
@@ -21,7 +22,7 @@ interface Member extends BatchMember {
   enc: EncodedSource;
 }
 
-type BatchedSource = Pick<EncodedSource, 'memory' | 'keys' | 'bias' | 'cells'>;
+type BatchedSource = Pick<EncodedSource, 'memory' | 'keys' | 'bias' | 'cells' | 'sourceIds'>;
 
 export class Seq2SeqBatcher extends RowBatcher<Member> {
   private source: BatchedSource | undefined;
@@ -69,8 +70,13 @@ export class Seq2SeqBatcher extends RowBatcher<Member> {
         bias: tf.concat(encs.map((e) => pad2(e.bias)), 0),
       } as unknown as tf.TensorContainer;
     }) as unknown as { memory: tf.Tensor3D; keys: tf.Tensor3D; bias: tf.Tensor2D };
+    const sourceIds = new Int32Array(encs.length * S); // <pad> = 0 past each row's source
+    encs.forEach((e, r) => {
+      const n = e.memory.shape[1];
+      for (let s = 0; s < n; s++) sourceIds[r * S + s] = e.sourceIds[s]!;
+    });
     // Step weights are the same for every request of this model: borrow the first member's.
-    this.source = { ...stacked, cells: encs[0]!.cells };
+    this.source = { ...stacked, cells: encs[0]!.cells, sourceIds };
   }
 
   /** Frees the batched source (before the last leavers' callers dispose their own sources). */

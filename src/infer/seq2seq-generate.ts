@@ -123,8 +123,7 @@ function tokenLogProbs(model: Seq2SeqEntry, srcIds: number[], ids: number[]): nu
   return tf.tidy(() => {
     const src = tf.tensor2d(srcIds, [1, srcIds.length], 'int32');
     const tgtIn = tf.tensor2d([BOS_ID, ...ids.slice(0, -1)], [1, ids.length], 'int32');
-    const logits = model.s2s.forward(src, Int32Array.of(srcIds.length), tgtIn).reshape([ids.length, -1]);
-    const lp = tf.logSoftmax(logits);
+    const lp = model.s2s.forwardLogProbs(src, Int32Array.of(srcIds.length), tgtIn).reshape([ids.length, -1]);
     const picked = tf.sum(tf.mul(lp, tf.oneHot(tf.tensor1d(ids, 'int32'), lp.shape[1]!)), 1);
     return Array.from(picked.dataSync());
   });

@@ -62,6 +62,8 @@ export interface TrainJobData {
     max_target_length: number;
     /** Seq2Seq: the encoder also reads the target of the nearest training example (tasks/retrieval.ts). */
     retrieval_augmented: boolean;
+    /** Seq2Seq: pointer-generator copy over one shared vocabulary (arch/seq2seq.ts); absent = off (jobs queued before it existed). */
+    copy?: boolean;
   };
   /**
    * Hyperparameters the request left unset that the trainer sizes from the data (train/auto-size.ts);

@@ -58,7 +58,7 @@ export const EvaluateResponse = Type.Object(
     task: Type.String(),
     examples: Type.Integer(),
     metrics: Type.Record(Type.String(), Type.Number(), {
-      description: 'translate: bleu, exact_match; summarize: rouge1, rouge2, rougeL, exact_match; qa: exact_match, f1 — each with copy_input_* (the input copied as output), lead_* (summarize: the first sentence), retrieval_* (the target of the most similar training example, from the model\'s stored index) and val_loss/perplexity; classify: accuracy, macro_f1, majority_class_*; generate: val_loss, perplexity. All in [0, 1] except losses and perplexities.',
+      description: 'translate: bleu, chrf (character 6-gram F-score, β = 2), exact_match; summarize: rouge1, rouge2, rougeL, exact_match; qa: exact_match, f1 — each with copy_input_* (the input copied as output), lead_* (summarize: the first sentence), retrieval_* (the target of the most similar training example, from the model\'s stored index) and val_loss/perplexity; classify: accuracy, macro_f1, majority_class_*; generate: val_loss, perplexity. All in [0, 1] except losses and perplexities.',
     }),
     quality_warning: NullableQualityWarning,
   },

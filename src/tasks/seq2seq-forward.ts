@@ -6,7 +6,6 @@
  * one attention), never a re-run of the prefix.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sequenceCrossEntropy } from '../arch/lm.ts';
 import { disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import { disposeEncoded, type EncodedSource, type Seq2SeqModel } from '../arch/seq2seq.ts';
 import { BOS_ID, EOS_ID, PAD_ID, UNK_ID, type Tokenizer } from '../tokenize/index.ts';
@@ -49,10 +48,11 @@ export function encodeRows(model: Seq2SeqModel, rows: readonly (readonly number[
 }
 
 /**
- * Greedy decoding of every row (banned: pad, bos, unk, and with `noRepeatNgramSize` n > 0 any id
- * that would repeat an n-gram of the row's output); returns the generated ids without <eos>.
+ * Greedy decoding of every row (banned: pad, bos, unk, with `noRepeatNgramSize` n > 0 any id that
+ * would repeat an n-gram of the row's output, and <eos> before `minNewTokens` ids); returns the
+ * generated ids without <eos>.
  */
-export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (readonly number[])[], maxNewTokens: number, noRepeatNgramSize = 0): Promise<number[][]> {
+export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (readonly number[])[], maxNewTokens: number, noRepeatNgramSize = 0, minNewTokens = 0): Promise<number[][]> {
   const enc = encodeRows(model, sources);
   const out: number[][] = sources.map(() => []);
   const done = new Uint8Array(sources.length);
@@ -72,7 +72,7 @@ export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (
         let bestV = -Infinity;
         const repeats = noRepeatNgramSize > 0 && !done[b] ? new Set(noRepeatNgramBans(out[b]!, noRepeatNgramSize)) : undefined;
         for (let v = 0; v < V; v++) {
-          if (v === PAD_ID || v === BOS_ID || v === UNK_ID || repeats?.has(v)) continue;
+          if (v === PAD_ID || v === BOS_ID || v === UNK_ID || repeats?.has(v) || (v === EOS_ID && t < minNewTokens)) continue;
           const x = lp[b * V + v]!;
           if (x > bestV) {
             bestV = x;
@@ -116,7 +116,7 @@ export function seq2seqLoss(model: Seq2SeqModel, pairs: readonly EncodedPair[], 
     const b = makePairBatch(chunk);
     const loss = tf.tidy(() => {
       const t = pairBatchTensors(b);
-      return sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn), t.tgtOut, PAD_ID);
+      return model.loss(t.src, b.srcLengths, t.tgtIn, t.tgtOut);
     });
     total += loss.dataSync()[0]! * b.targetTokens;
     tokens += b.targetTokens;
@@ -129,10 +129,10 @@ export function seq2seqLoss(model: Seq2SeqModel, pairs: readonly EncodedPair[], 
  * Greedy predictions (decoded text) for examples, in batches, with the target tokenizer's default
  * repetition rule (seq2seqDecodingDefaults) unless `noRepeatNgramSize` says otherwise.
  */
-export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, batchSize = 64, noRepeatNgramSize = seq2seqDecodingDefaults(tgt.type).no_repeat_ngram_size): Promise<string[]> {
+export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, batchSize = 64, noRepeatNgramSize = seq2seqDecodingDefaults(tgt.type).no_repeat_ngram_size, minNewTokens = 0): Promise<string[]> {
   const out: string[] = [];
   for (const chunk of inBatches(examples, batchSize)) {
-    const ids = await greedyDecodeBatch(model, chunk.map((e) => encodeSourceIds(src, e, maxSource).ids), maxTarget, noRepeatNgramSize);
+    const ids = await greedyDecodeBatch(model, chunk.map((e) => encodeSourceIds(src, e, maxSource).ids), maxTarget, noRepeatNgramSize, minNewTokens);
     out.push(...ids.map((row) => tgt.decode(row)));
   }
   return out;

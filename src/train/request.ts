@@ -72,6 +72,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       max_source_length: hp.max_source_length ?? HYPERPARAMETER_DEFAULTS.max_source_length,
       max_target_length: hp.max_target_length ?? HYPERPARAMETER_DEFAULTS.max_target_length,
       retrieval_augmented: hp.retrieval_augmented ?? HYPERPARAMETER_DEFAULTS.retrieval_augmented,
+      copy: hp.copy ?? HYPERPARAMETER_DEFAULTS.copy,
     },
     ...(autoSize.length > 0 ? { auto_size: autoSize } : {}),
     submitted_at: now.toISOString(),

@@ -12,12 +12,12 @@
  * source vocabulary then also covers the targets (translate), and the index is published with the model.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sequenceCrossEntropy, type RecurrentKind } from '../arch/lm.ts'; // request.ts refuses transformer for Seq2Seq tasks
+import type { RecurrentKind } from '../arch/lm.ts'; // request.ts refuses transformer for Seq2Seq tasks
 import { Seq2SeqModel, type Seq2SeqSpec } from '../arch/seq2seq.ts';
 import { copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline } from '../eval/task-metrics.ts';
 import type { QualityWarning } from '../eval/quality.ts';
 import type { TrainJobData } from '../queue/contract.ts';
-import { fitTokenizerFor, loadTokenizer, PAD_ID, type Tokenizer } from '../tokenize/index.ts';
+import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
 import { makePairBatch } from '../tasks/pair-encoding.ts';
 import { encodePairs, pairBatchTensors, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
@@ -52,13 +52,14 @@ export interface Seq2SeqOutcome {
   durationSec: number;
 }
 
-/** Fits the tokenizers of a task: translate keeps two vocabularies, the other tasks share one. */
+/** Fits the tokenizers of a task: translate keeps two vocabularies (one with `copy`), the other tasks share one. */
 export function fitPairTokenizers(job: TrainJobData, examples: readonly PairExample[]): { source: Tokenizer; target: Tokenizer } {
   const sources = examples.flatMap((e) => (e.context === undefined ? [e.source] : [e.source, e.context]));
   const targets = examples.map((e) => e.target);
   // A retrieval-augmented encoder also reads targets: its vocabulary covers both sides.
   const sourceTexts = job.hyperparameters.retrieval_augmented ? [...sources, ...targets] : sources;
-  if (job.task === 'translate') return { source: fitTokenizerFor(job.tokenizer, sourceTexts), target: fitTokenizerFor(job.tokenizer, targets) };
+  // A copy model scatters attention onto source ids as target ids: one vocabulary for both sides.
+  if (job.task === 'translate' && !job.hyperparameters.copy) return { source: fitTokenizerFor(job.tokenizer, sourceTexts), target: fitTokenizerFor(job.tokenizer, targets) };
   const shared = fitTokenizerFor(job.tokenizer, [...sources, ...targets]);
   return { source: shared, target: shared };
 }
@@ -87,6 +88,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   const spec: Seq2SeqSpec = {
     architecture: job.architecture as RecurrentKind, sourceVocab: toks.source.vocabSize, targetVocab: toks.target.vocabSize,
     layers: hp.layers, units: hp.units, embeddingDim: hp.embedding_dim, bidirectional: hp.bidirectional,
+    ...(hp.copy ? { copy: true } : {}),
   };
   const model = new Seq2SeqModel(spec, hp.seed);
   const optimizer = tf.train.adam(hp.learning_rate);
@@ -94,7 +96,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
     const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.ws.assignOrdered(w), optimizer, hooks) : FRESH_START;
     if (!resumed) {
       const vocab = toks.source === toks.target ? `shared vocabulary ${toks.source.vocabSize}` : `vocabularies ${toks.source.vocabSize} (source) / ${toks.target.vocabSize} (target)`;
-      await hooks.log(`${job.task}: ${train.length} training pairs, ${val.length} held out; ${job.tokenizer.type} ${vocab}${augmented ? '; retrieval-augmented inputs' : ''}`);
+      await hooks.log(`${job.task}: ${train.length} training pairs, ${val.length} held out; ${job.tokenizer.type} ${vocab}${augmented ? '; retrieval-augmented inputs' : ''}${hp.copy ? '; copy (pointer-generator)' : ''}`);
     }
     if (Object.keys(chosen).length > 0) await hooks.log(describeAutoSize(stats, chosen));
     const batchesOf = perEpoch((epoch) => bucketedEpoch(trainPairs, (p) => p.src.length, hp.batch_size, hp.seed, epoch));
@@ -110,7 +112,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
           const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
           const loss = tf.tidy(() => {
             const t = pairBatchTensors(b);
-            const lossFn = () => sequenceCrossEntropy(model.forward(t.src, b.srcLengths, t.tgtIn, { dropout: hp.dropout, seed }), t.tgtOut, PAD_ID, hp.label_smoothing);
+            const lossFn = () => model.loss(t.src, b.srcLengths, t.tgtIn, t.tgtOut, { dropout: hp.dropout, seed, labelSmoothing: hp.label_smoothing });
             return optimizerStep(optimizer, lossFn, vars, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
           });
           const value = (await loss.data())[0]!;
