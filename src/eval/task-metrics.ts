@@ -1,6 +1,7 @@
 /**
  * The held-out quality metric of each task, all in [0, 1]:
  *   translate: bleu (corpus BLEU-4 with brevity penalty; characters as tokens for zh/ja targets),
+ *              chrf (corpus chrF, character 6-grams, β = 2: still moves where BLEU-4 reads 0),
  *              exact_match (share of outputs identical to the reference)
  *   summarize: rouge1, rouge2, rougeL (F1, mean over examples), exact_match
  *   qa:        exact_match, f1 (SQuAD normalisation)
@@ -14,13 +15,14 @@
  *                        nearest question's answer) — the caller supplies those retrieved targets.
  */
 import { bleuFromTexts } from './bleu.ts';
+import { corpusChrf } from './chrf.ts';
 import { classificationMetrics } from './classification.ts';
 import { corpusQa } from './qa.ts';
 import { corpusRouge } from './rouge.ts';
 import type { PairExample, PairTask } from '../tasks/task-data.ts';
 
 export function generationMetrics(task: PairTask, predictions: string[], references: string[], targetLanguage?: string): Record<string, number> {
-  if (task === 'translate') return { bleu: bleuFromTexts(predictions, references, targetLanguage).bleu, exact_match: exactShare(predictions, references) };
+  if (task === 'translate') return { bleu: bleuFromTexts(predictions, references, targetLanguage).bleu, chrf: corpusChrf(predictions, references), exact_match: exactShare(predictions, references) };
   if (task === 'summarize') {
     const r = corpusRouge(predictions, references);
     return { rouge1: r.rouge1, rouge2: r.rouge2, rougeL: r.rougeL, exact_match: exactShare(predictions, references) };
