@@ -8,6 +8,8 @@
  * Usage:
  *   node --import tsx bench/retrieval-augmented.ts --data data/real/translate-de-en.jsonl \
  *     --task translate --rows 3000 --val 200 --ra [--epochs 10] [--hp '{"units":128}'] [--tokenizer char|word|bpe] [--vocab N]
+ * `--decodes` also scores decoding variants on the same held-out rows (greedy with <eos> banned at
+ * the first step; beam 4 with length penalty 1 and 0.6).
  * `--rows` takes a seeded random subset (seed 7) of the file; `--val` rows of it are held out (by
  * `group` when the rows have one). Data: scripts/real-data/*.ts produce the JSONL files.
  */
@@ -26,7 +28,7 @@ const { values } = parseArgs({
     data: { type: 'string' }, task: { type: 'string', default: 'translate' }, rows: { type: 'string', default: '3000' },
     val: { type: 'string', default: '200' }, ra: { type: 'boolean', default: false }, epochs: { type: 'string', default: '10' },
     hp: { type: 'string', default: '{}' }, tokenizer: { type: 'string', default: 'char' }, 'no-group': { type: 'boolean', default: false },
-    lang: { type: 'string' }, vocab: { type: 'string' },
+    lang: { type: 'string' }, vocab: { type: 'string' }, decodes: { type: 'boolean', default: false },
   },
 });
 const backend = await initBackend('wasm');
@@ -53,6 +55,44 @@ const outcome = await trainSeq2Seq({ ...job, task }, examples, {
   shouldStop: () => false,
 });
 const m = outcome.metrics;
+// Decoding variants on the same held-out rows (the trainer's metrics above are greedy with the
+// repetition rule): greedy with <eos> banned at the first step (min_new_tokens 1), and beam 4.
+if (values.decodes) {
+  const { splitExamples } = await import('../src/train/epoch-order.ts');
+  const { withRetrieved } = await import('../src/tasks/retrieval.ts');
+  const { predictTexts, encodeRows, initialDecoderState, BANNED_IDS, seq2seqDecodingDefaults } = await import('../src/tasks/seq2seq-forward.ts');
+  const { encodeSourceIds } = await import('../src/tasks/pair-encoding.ts');
+  const { generationMetrics } = await import('../src/eval/task-metrics.ts');
+  const { beamSearch } = await import('../src/decode/beam.ts');
+  const { beamStepper } = await import('../src/infer/seq2seq-decode.ts');
+  const { disposeState } = await import('../src/arch/lm-step.ts');
+  const { disposeEncoded } = await import('../src/arch/seq2seq.ts');
+  const { BOS_ID, EOS_ID } = await import('../src/tokenize/index.ts');
+  const hp = outcome.hyperparameters;
+  const split = splitExamples(examples, hp.validation_split, hp.seed);
+  const val = (values.ra ? withRetrieved(split.val, outcome.retrieval, false) : split.val).slice(0, 1000);
+  const refs = val.map((e) => e.target);
+  const lang = job.languages?.target;
+  const n = seq2seqDecodingDefaults(outcome.targetTokenizer.type).no_repeat_ngram_size;
+  const score = (name: string, preds: string[]) => {
+    const blank = preds.filter((p) => p.trim() === '').length;
+    console.log(`decode ${name}: ${JSON.stringify(generationMetrics(task, preds, refs, lang))} blank ${blank}/${preds.length} distinct ${new Set(preds).size}`);
+  };
+  score('greedy', await predictTexts(outcome.model, val, outcome.sourceTokenizer, outcome.targetTokenizer, hp.max_source_length, hp.max_target_length, 64, n));
+  score('greedy min_new_tokens=1', await predictTexts(outcome.model, val, outcome.sourceTokenizer, outcome.targetTokenizer, hp.max_source_length, hp.max_target_length, 64, n, 1));
+  for (const lp of [1, 0.6]) {
+    const preds: string[] = [];
+    for (const e of val) {
+      const enc = encodeRows(outcome.model, [encodeSourceIds(outcome.sourceTokenizer, e, hp.max_source_length).ids]);
+      const init = initialDecoderState(enc);
+      const r = await beamSearch(beamStepper(outcome.model, enc), init, { numBeams: 4, maxNewTokens: hp.max_target_length, lengthPenalty: lp, noRepeatNgramSize: n, bosId: BOS_ID, eosId: EOS_ID, bannedIds: BANNED_IDS });
+      disposeState(init);
+      disposeEncoded(enc);
+      preds.push(outcome.targetTokenizer.decode(r.best.ids));
+    }
+    score(`beam 4 length_penalty ${lp}`, preds);
+  }
+}
 const head = task === 'translate' ? 'bleu' : task === 'summarize' ? 'rougeL' : 'f1';
 const r = (k: string) => (m[k] === undefined ? 'n/a' : (m[k]! * (head === 'bleu' ? 100 : 1)).toFixed(head === 'bleu' ? 1 : 3));
 console.log(JSON.stringify({ task, rows: rows.length, retrieval_augmented: values.ra, hyperparameters: job.hyperparameters, tokenizer: job.tokenizer, backend: backend.name, steps: outcome.steps, seconds: Math.round((Date.now() - started) / 1000), metrics: m, quality_warning: outcome.qualityWarning }));
