@@ -197,6 +197,11 @@ export class TrainingQueue {
     // BullMQ's close waits for a connection; with Redis down it would wait forever.
     const closing = Promise.allSettled([this.queueEvents?.close(), this.queue.close()]);
     await Promise.race([closing, new Promise((r) => setTimeout(r, 2000).unref())]);
+    // BullMQ's close removes every listener from the Queue's RedisConnection, but that connection's
+    // first-connect promise is still pending while Redis is down, and it rejects (ECONNREFUSED) when
+    // the shared client ends below: with no listener left, its re-emitted 'error' would crash the
+    // process. Keep one that ignores it (test/unit/queue-close.test.ts).
+    (this.queue as unknown as { connection: EventEmitter }).connection.on('error', () => undefined);
     this.redis.disconnect();
     this.eventsClient?.disconnect();
   }
