@@ -179,9 +179,9 @@ export async function showTrain(jobId) {
   }, 5000);
   await refreshJobs();
   try {
-    const keep = $('ds-choice').value;
     datasets = (await api('/datasets')).datasets;
-    renderDatasetChoice(keep || undefined);
+    // The choice is read after the fetch: one made while it was in flight is kept.
+    renderDatasetChoice($('ds-choice').value || undefined);
   } catch (err) {
     alertMessage(`Datasets unavailable: ${err.message}`);
   }
