@@ -105,7 +105,7 @@ function report(task: RealTask, trainRows: number, trainS: number, manifest: Rec
   const copy = s.copy_input[h]!;
   const lead = s.lead?.[h];
   const retrieval = s.retrieval[h]!;
-  const metricCols = task === 'translate' ? ['bleu', 'exact_match'] : ['rouge1', 'rouge2', 'rougeL'];
+  const metricCols = task === 'translate' ? ['bleu', 'chrf', 'exact_match'] : ['rouge1', 'rouge2', 'rougeL'];
   console.log(`\n| ${task} (${s.rows} held-out rows) | ${metricCols.join(' | ')} |`);
   console.log(`|---|${metricCols.map(() => '---').join('|')}|`);
   const row = (label: string, m: Record<string, number> | undefined) => m && console.log(`| ${label} | ${metricCols.map((k) => fmt(m[k])).join(' | ')} |`);
