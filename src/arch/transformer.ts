@@ -24,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { WeightSet } from './weight-set.ts';
+import { dense, layerNorm } from './transformer-kernels.ts';
 
 export interface TransformerSpec {
   vocabSize: number;
@@ -122,8 +123,10 @@ export class TransformerLM {
     return tf.tidy(() => {
       const drop = dropper(opts);
       const tok = tf.gather(this.w('wte'), tf.reshape(ids, [-1])) as tf.Tensor2D; // [B·T, C]
-      const pos = tf.slice(this.w('wpe'), [0, 0], [T, this.spec.embeddingDim]);
-      let x = drop(tf.add(tok, B === 1 ? pos : tf.tile(pos, [B, 1]))) as tf.Tensor2D;
+      const pos = tf.slice(this.w('wpe'), [0, 0], [T, this.spec.embeddingDim]); // [T, C]
+      // [B, T, C] + [T, C] broadcast (wasm's Tile is slow; the add's gradient sums over B)
+      const C = this.spec.embeddingDim;
+      let x = drop(B === 1 ? tf.add(tok, pos) : tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C])) as tf.Tensor2D;
       const bias = tf.reshape(causalBias(T), [1, 1, T, T]) as tf.Tensor4D;
       for (let i = 0; i < this.spec.layers; i++) x = this.block(i, x, B, T, bias, undefined, drop).x;
       return tf.reshape(this.logits(x), [B, T, this.spec.vocabSize]) as tf.Tensor3D;
@@ -234,15 +237,14 @@ export class TransformerLM {
     return { x: out, k, v };
   }
 
+  /** LayerNorm of x [N, C] (fused kernels on wasm: transformer-kernels.ts). */
   private layerNorm(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
-    const mean = tf.mean(x, -1, true);
-    const centred = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centred), -1, true);
-    return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, LN_EPS))), this.w(`${prefix}/gamma`)), this.w(`${prefix}/beta`));
+    return layerNorm(x, this.w(`${prefix}/gamma`), this.w(`${prefix}/beta`), LN_EPS);
   }
 
+  /** x [N, K] · kernel [K, M] + bias [M] → [N, M]. */
   private dense(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.w(`${prefix}/kernel`) as tf.Tensor2D), this.w(`${prefix}/bias`));
+    return dense(x, this.w(`${prefix}/kernel`) as tf.Tensor2D, this.w(`${prefix}/bias`) as tf.Tensor1D);
   }
 
   private w(name: string): tf.Tensor {
