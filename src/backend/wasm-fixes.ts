@@ -23,6 +23,11 @@
  *   every slice (Unpack/SplitV once per output), which dominated LSTM/GRU training time after the
  *   matmul fix. Replaced by kernels that copy only the selected elements (wasm-slice-kernels.ts).
  *
+ * - `Identity` copies its input on wasm (the cpu backend shares the buffer with `incRef`). The engine
+ *   clones every output a gradient saves (`saveTensorsForBackwardMode`) and customGrad results, so a
+ *   Transformer training step ran ~200 Identity copies (~3% of the step). Replaced by the cpu backend's
+ *   sharing (tf.js data are immutable: no kernel writes into an input; `Variable.assign` swaps dataIds).
+ *
  * Kernels are looked up by the engine at every op call as `registry.get(`${backend}_${kernel}`)`
  * (tfjs-core kernel_registry.ts, a Map kept on globalThis), so re-registering takes effect at once;
  * `setupFunc`s are only run when a backend is initialised, hence the replacement config keeps the
@@ -40,7 +45,7 @@ type KernelParams = Parameters<KernelFunc>[0];
 const MARK = Symbol.for('seqserve.wasmFix');
 
 /** Names of the fixes, in the order they are applied. */
-export const WASM_FIX_NAMES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV'] as const;
+export const WASM_FIX_NAMES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'Identity'] as const;
 
 /**
  * Splitting a batched matmul (both operands batched) into batch-1 XNNPACK calls costs, per batch, two
@@ -307,13 +312,17 @@ function fastMatMul(ctx: Ctx, params: KernelParams, isFused: boolean): TensorInf
   if (batchA !== batchB && batchA !== 1) return null;
   if (M * K * N < PER_BATCH_MIN_WORK || M < PER_BATCH_MIN_ROWS) return null;
   const batch = batchB;
+  // Transposed operands are transposed once for all batches (one Transpose launch instead of one
+  // per batch): aN [batchA, M, K], bN [batch, K, N].
+  const aN = tA ? transposeLast2(ctx, a3) : a3;
+  const bN = tB ? transposeLast2(ctx, b3) : b3;
   const out = ctx.backend.makeOutput([batch, M, N], 'float32');
   try {
     for (let i = 0; i < batch; i++) {
       const mark0 = ctx.temps.length;
-      const ai = batchA === 1 ? a3 : copySlice(ctx, a3, i * M * K, [1, a3.shape[1], a3.shape[2]]);
-      const bi = copySlice(ctx, b3, i * K * N, [1, b3.shape[1], b3.shape[2]]);
-      const oi = matMul1(ctx, ai, bi, tA, tB, M, K, N, fused);
+      const ai = batchA === 1 ? aN : copySlice(ctx, aN, i * M * K, [1, M, K]);
+      const bi = copySlice(ctx, bN, i * K * N, [1, K, N]);
+      const oi = matMul1(ctx, ai, bi, false, false, M, K, N, fused);
       ctx.temps.push(oi);
       const to = ctx.backend.typedArrayFromHeap(out) as Float32Array;
       to.set(ctx.backend.typedArrayFromHeap(oi) as Float32Array, i * M * N);
@@ -350,6 +359,17 @@ function makeMatMulKernel(original: tf.KernelConfig, isFused: boolean): tf.Kerne
     setupFunc: original.setupFunc,
     disposeFunc: original.disposeFunc,
   });
+}
+
+/** Identity that shares the input's buffer (refcount +1) instead of copying it; strings stay shipped. */
+function makeIdentityKernel(original: tf.KernelConfig): tf.KernelConfig {
+  const kernelFunc: KernelFunc = (params) => {
+    const x = params.inputs.x as TensorInfo;
+    if (x.dtype === 'string') return original.kernelFunc(params);
+    (params.backend as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+  return { kernelName: original.kernelName, backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc, disposeFunc: original.disposeFunc };
 }
 
 function replaceKernel(kernelName: string, make: (original: tf.KernelConfig) => tf.KernelConfig): boolean {
@@ -389,6 +409,7 @@ export function applyWasmFixes(): string[] {
   if (replaceKernel('Slice', (o) => mark(makeSliceKernel(o)))) done.push('Slice');
   if (replaceKernel('Unpack', (o) => mark(makeUnpackKernel(o)))) done.push('Unpack');
   if (replaceKernel('SplitV', (o) => mark(makeSplitVKernel(o)))) done.push('SplitV');
+  if (replaceKernel('Identity', (o) => mark(makeIdentityKernel(o)))) done.push('Identity');
 
   applied = done;
   return [...done];
