@@ -8,6 +8,8 @@
  *
  *   node --import tsx bench/gpt-profile.ts [--steps 10] [--warmup 3] [--batch 12] [--top 30] [--ops]
  * `--ops`: the plain tf-ops path (fused kernels of arch/transformer-kernels.ts off).
+ * `--ab`: no kernel timers; alternates whole training steps between the ops path and the fused path
+ * in one process (the fairest comparison on a shared, noisy machine) and prints both medians.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.ts';
@@ -92,6 +94,21 @@ function step(measure: boolean): void {
   });
 }
 
+if (process.argv.includes('--ab')) {
+  const times: Record<'ops' | 'fused', number[]> = { ops: [], fused: [] };
+  for (let i = 0; i < warmup + steps; i++) {
+    for (const mode of ['ops', 'fused'] as const) {
+      setFusedKernels(mode === 'fused');
+      const t0 = performance.now();
+      step(false);
+      if (i >= warmup) times[mode].push(performance.now() - t0);
+    }
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+  for (const mode of ['ops', 'fused'] as const) console.log(`${mode}: median step ${med(times[mode]).toFixed(1)} ms (${Math.round((B * T) / (med(times[mode]) / 1000))} tokens/s) over ${steps} steps`);
+  console.log(`fused ÷ ops step time: ${(med(times.fused) / med(times.ops)).toFixed(3)}; tensors ${tf.memory().numTensors}`);
+  process.exit(0);
+}
 for (let i = 0; i < warmup; i++) step(false);
 const tensors0 = tf.memory().numTensors;
 on = true;

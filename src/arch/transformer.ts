@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { WeightSet } from './weight-set.ts';
-import { dense, layerNorm } from './transformer-kernels.ts';
+import { dense, gelu, layerNorm } from './transformer-kernels.ts';
 
 export interface TransformerSpec {
   vocabSize: number;
@@ -268,10 +268,8 @@ function dropper(opts: ForwardOptions): Drop {
   return (x) => tf.dropout(x, rate, undefined, (base + 7919 * n++) >>> 0) as typeof x;
 }
 
-/** Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (PyTorch's nn.GELU default). */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
-}
+/** Exact GELU (PyTorch's nn.GELU default); transformer-kernels.ts. */
+export { gelu };
 
 /** [T, T]: 0 where column ≤ row, MASK_BIAS above the diagonal. */
 export function causalBias(T: number): tf.Tensor2D {

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/select.ts';
-import { dense, denseOps, fusedKernelsActive, layerNorm, layerNormOps } from '../../src/arch/transformer-kernels.ts';
+import { dense, denseOps, fusedKernelsActive, gelu, geluOps, layerNorm, layerNormOps } from '../../src/arch/transformer-kernels.ts';
 
 await initBackend('wasm');
 
@@ -54,4 +54,10 @@ t.test('fused dense = x·W + b (values; gradients w.r.t. x, W, b)', async (t) =>
     compare(t, `dense [${N}, ${K}]·[${K}, ${M}]`, (a, ww, bb) => dense(a as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), (a, ww, bb) => denseOps(a as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), [x, w, b], 2e-5);
     tf.dispose([x, w, b]);
   }
+});
+
+t.test('GELU with its hand-written gradient = the ops GELU (values; gradient)', async (t) => {
+  const x = tf.mul(tf.randomNormal([64, 48], 0, 1, 'float32', 9), 3);
+  compare(t, 'GELU [64, 48]', (a) => gelu(a!), (a) => geluOps(a!), [x], 2e-6);
+  x.dispose();
 });
