@@ -8,8 +8,8 @@
  *
  *   node --import tsx bench/gpt-profile.ts [--steps 10] [--warmup 3] [--batch 12] [--top 30] [--ops]
  * `--ops`: the plain tf-ops path (fused kernels of arch/transformer-kernels.ts off).
- * `--ab`: no kernel timers; alternates whole training steps between the ops path and the fused path
- * in one process (the fairest comparison on a shared, noisy machine) and prints both medians.
+ * `--ab`: no kernel timers; alternates whole training steps between the ops path, each fused piece
+ * alone and all of them, in one process (the fairest comparison on a shared, noisy machine); medians.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.ts';
@@ -95,18 +95,24 @@ function step(measure: boolean): void {
 }
 
 if (process.argv.includes('--ab')) {
-  const times: Record<'ops' | 'fused', number[]> = { ops: [], fused: [] };
+  // Modes alternate step by step: every mode sees the same machine load.
+  type Mode = 'ops' | 'layerNorm' | 'dense' | 'gelu' | 'fused';
+  const modes: Mode[] = ['ops', 'layerNorm', 'dense', 'gelu', 'fused'];
+  const times = Object.fromEntries(modes.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
   for (let i = 0; i < warmup + steps; i++) {
-    for (const mode of ['ops', 'fused'] as const) {
-      setFusedKernels(mode === 'fused');
+    for (const mode of modes) {
+      setFusedKernels(mode !== 'ops');
+      const all = mode === 'fused';
+      setFusedKernels({ layerNorm: all || mode === 'layerNorm', dense: all || mode === 'dense', gelu: all || mode === 'gelu' });
       const t0 = performance.now();
       step(false);
       if (i >= warmup) times[mode].push(performance.now() - t0);
     }
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  for (const mode of ['ops', 'fused'] as const) console.log(`${mode}: median step ${med(times[mode]).toFixed(1)} ms (${Math.round((B * T) / (med(times[mode]) / 1000))} tokens/s) over ${steps} steps`);
-  console.log(`fused ÷ ops step time: ${(med(times.fused) / med(times.ops)).toFixed(3)}; tensors ${tf.memory().numTensors}`);
+  const base = med(times.ops);
+  for (const mode of modes) console.log(`${mode === 'ops' || mode === 'fused' ? mode : `only ${mode}`}: median step ${med(times[mode]).toFixed(1)} ms (${Math.round((B * T) / (med(times[mode]) / 1000))} tokens/s), ÷ ops ${(med(times[mode]) / base).toFixed(3)}, over ${steps} steps`);
+  console.log(`tensors ${tf.memory().numTensors}`);
   process.exit(0);
 }
 for (let i = 0; i < warmup; i++) step(false);

@@ -25,16 +25,22 @@ const LN = 'SeqserveLayerNorm';
 const LN_GRAD = 'SeqserveLayerNormGrad';
 const COL_SUM = 'SeqserveColumnSum';
 
-/** Test/bench hook: false forces the plain-op reference on every backend. */
+export type FusedPiece = 'layerNorm' | 'dense' | 'gelu';
+const pieces: Record<FusedPiece, boolean> = { layerNorm: true, dense: true, gelu: true };
 let enabled = true;
-export function setFusedKernels(on: boolean): void {
-  enabled = on;
+/**
+ * Test/bench hook: false forces the plain-op reference on every backend; an object switches single
+ * pieces (the others keep their state).
+ */
+export function setFusedKernels(on: boolean | Partial<Record<FusedPiece, boolean>>): void {
+  if (typeof on === 'boolean') enabled = on;
+  else Object.assign(pieces, on);
 }
 
 let registered = false;
 /** True when the fused kernels are to be used now (wasm backend, not switched off). */
-export function fusedKernelsActive(): boolean {
-  if (!enabled || tf.getBackend() !== 'wasm') return false;
+export function fusedKernelsActive(piece?: FusedPiece): boolean {
+  if (!enabled || tf.getBackend() !== 'wasm' || (piece && !pieces[piece])) return false;
   if (!registered) {
     for (const [kernelName, kernelFunc] of [[LN, layerNormKernel], [LN_GRAD, layerNormGradKernel], [COL_SUM, columnSumKernel]] as const) {
       if (tf.getKernel(kernelName, 'wasm') == null) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
@@ -124,7 +130,7 @@ function layerNormGradKernel({ inputs, backend }: KernelParams): TensorInfo[] {
 
 /** LayerNorm of the rows of x [N, C] (fused on wasm, else `layerNormOps`). */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor2D {
-  if (!fusedKernelsActive()) return layerNormOps(x, gamma, beta, eps);
+  if (!fusedKernelsActive('layerNorm')) return layerNormOps(x, gamma, beta, eps);
   const f = tf.customGrad(((xx: tf.Tensor2D, g: tf.Tensor, bt: tf.Tensor, save: SaveFn) => {
     const [y, mean, rstd] = tf.engine().runKernel(LN, { x: xx, gamma: g, beta: bt }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     save([xx, g, mean!, rstd!]);
@@ -154,7 +160,7 @@ const LOG_INV_SQRT_2PI = -0.5 * Math.log(2 * Math.PI);
  * dy·(Φ(x) + x·φ(x)) with φ(x) = exp(−x²/2 − ln√(2π)): 7 ops instead of autograd's ~11 through erf.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (!fusedKernelsActive()) return geluOps(x);
+  if (!fusedKernelsActive('gelu')) return geluOps(x);
   const f = tf.customGrad(((xx: tf.Tensor, save: SaveFn) => {
     const cdf = tf.mul(tf.add(tf.erf(tf.mul(xx, Math.SQRT1_2)), 1), 0.5); // Φ(x)
     save([xx, cdf]);
@@ -196,7 +202,7 @@ function columnSumKernel({ inputs, backend }: KernelParams): TensorInfo {
  * dW = xᵀ·dy (matmuls) and db = the column sum of dy (one JS pass instead of wasm's Sum over axis 0).
  */
 export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  if (!fusedKernelsActive()) return denseOps(x, kernel, bias);
+  if (!fusedKernelsActive('dense')) return denseOps(x, kernel, bias);
   const f = tf.customGrad(((xx: tf.Tensor2D, w: tf.Tensor2D, bb: tf.Tensor1D, save: SaveFn) => {
     save([xx, w]);
     return {
