@@ -4,7 +4,7 @@
  */
 import { ServiceError } from '../errors.ts';
 import { AUTO_SIZED, TRANSFORMER_AUTO_SIZED, type TrainJobData } from '../queue/contract.ts';
-import { DEFAULT_BPE_VOCAB, HYPERPARAMETER_DEFAULTS, RECURRENT_ONLY, TRANSFORMER_ONLY, type TrainRequest } from '../schemas/train.ts';
+import { DEFAULT_BPE_VOCAB, HYPERPARAMETER_DEFAULTS, RECURRENT_ONLY, TASK_DEFAULTS, TRANSFORMER_ONLY, type TrainRequest } from '../schemas/train.ts';
 import { fitTokenizerFor } from '../tokenize/index.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
 import { assertEnoughTokens, splitTrainVal } from './lm-data.ts';
@@ -36,6 +36,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     architecture === 'transformer'
       ? TRANSFORMER_AUTO_SIZED.filter((k) => hp[k] === undefined)
       : task === 'generate' || task === 'chat' ? [] : AUTO_SIZED.filter((k) => hp[k] === undefined);
+  const taskDefaults = TASK_DEFAULTS[task];
   return {
     name: body.name,
     task,
@@ -43,7 +44,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
     dataset: 'rows' in body.dataset ? { rows: body.dataset.rows.map(stringRow) } : body.dataset,
     columns: body.columns ?? {},
     languages: body.languages ?? null,
-    tokenizer: normalizeTokenizer(body.tokenizer),
+    tokenizer: normalizeTokenizer(body.tokenizer, taskDefaults?.tokenizer),
     hyperparameters: {
       layers: hp.layers ?? HYPERPARAMETER_DEFAULTS.layers,
       units: hp.units ?? HYPERPARAMETER_DEFAULTS.units,
@@ -71,8 +72,8 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       bidirectional: hp.bidirectional ?? HYPERPARAMETER_DEFAULTS.bidirectional,
       max_source_length: hp.max_source_length ?? HYPERPARAMETER_DEFAULTS.max_source_length,
       max_target_length: hp.max_target_length ?? HYPERPARAMETER_DEFAULTS.max_target_length,
-      retrieval_augmented: hp.retrieval_augmented ?? HYPERPARAMETER_DEFAULTS.retrieval_augmented,
-      copy: hp.copy ?? HYPERPARAMETER_DEFAULTS.copy,
+      retrieval_augmented: hp.retrieval_augmented ?? taskDefaults?.hyperparameters.retrieval_augmented ?? HYPERPARAMETER_DEFAULTS.retrieval_augmented,
+      copy: hp.copy ?? taskDefaults?.hyperparameters.copy ?? HYPERPARAMETER_DEFAULTS.copy,
     },
     ...(autoSize.length > 0 ? { auto_size: autoSize } : {}),
     submitted_at: now.toISOString(),
@@ -111,14 +112,18 @@ export function windowLength(data: Pick<TrainJobData, 'architecture' | 'hyperpar
   return data.architecture === 'transformer' ? data.hyperparameters.context_length : data.hyperparameters.sequence_length;
 }
 
-/** The tokenizer spec with defaults; refuses a size field that does not belong to the type. */
-function normalizeTokenizer(spec: TrainRequest['tokenizer']): TrainJobData['tokenizer'] {
-  const type = spec?.type ?? 'char';
+/**
+ * The tokenizer spec with defaults (the task's default type and size where the request names no
+ * type; char otherwise); refuses a size field that does not belong to the type.
+ */
+function normalizeTokenizer(spec: TrainRequest['tokenizer'], taskDefault?: { type: 'bpe'; vocab_size: number }): TrainJobData['tokenizer'] {
+  const type = spec?.type ?? (spec?.max_vocab !== undefined ? 'char' : taskDefault?.type ?? 'char');
   if (type === 'bpe') {
     if (spec?.max_vocab !== undefined) {
       throw new ServiceError('invalid_parameter', 'tokenizer.max_vocab applies to types char and word; a bpe tokenizer takes tokenizer.vocab_size', { param: 'tokenizer.max_vocab' });
     }
-    return { type, vocab_size: spec?.vocab_size ?? DEFAULT_BPE_VOCAB };
+    const size = spec?.type === undefined && taskDefault ? taskDefault.vocab_size : DEFAULT_BPE_VOCAB;
+    return { type, vocab_size: spec?.vocab_size ?? size };
   }
   if (spec?.vocab_size !== undefined) {
     throw new ServiceError('invalid_parameter', `tokenizer.vocab_size applies to type bpe; a ${type} tokenizer takes tokenizer.max_vocab`, { param: 'tokenizer.vocab_size' });

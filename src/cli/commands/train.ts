@@ -27,7 +27,7 @@ options:
   --name NAME              model name to publish (required; ^[a-z0-9][a-z0-9._-]{0,63}$)
   --task TASK              ${TASKS.join(' | ')} (default generate)
   --architecture ARCH      lstm | gru (default lstm)
-  --tokenizer TYPE         char | word | bpe (default char)
+  --tokenizer TYPE         char | word | bpe (default: bpe for summarize, else char)
   --vocab-size N           bpe: vocab_size; char/word: max_vocab
   --hp KEY=VALUE           a hyperparameter, repeatable (--hp epochs=3 --hp units=128); see docs/training.md
   --column ROLE=NAME       a dataset column per role when its name differs, repeatable (--column source=en)

@@ -121,7 +121,7 @@ export function trainRequest() {
     task,
     architecture: $('job-arch').value,
     dataset: { id: $('ds-choice').value },
-    tokenizer: { type: $('job-tokenizer').value },
+    ...($('job-tokenizer').value ? { tokenizer: { type: $('job-tokenizer').value } } : {}),
     hyperparameters,
   };
   if (Object.keys(columns).length) body.columns = columns;
