@@ -3,9 +3,26 @@
  * stdout/stderr, lets a test write to its stdin, send it signals and wait for output or its exit.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Test } from 'tap';
-import { ROOT } from './app.ts';
+import { ROOT, TINY_TEXT, startServer, startWorker, type Server } from './app.ts';
+
+/** Hyperparameters, as CLI flags, of a tiny language model that trains in seconds. */
+export const TINY_CLI_HP = ['--hp', 'units=16', '--hp', 'embedding_dim=8', '--hp', 'sequence_length=16', '--hp', 'batch_size=16', '--hp', 'seed=3'];
+
+/**
+ * A real server (port 0) with a worker process, the environment that points the CLI at it, and
+ * `tiny`: a text file to train on, beside the server's models/ and data/ in t.testdir (one call per test).
+ */
+export async function cliTrainingServer(t: Test): Promise<{ s: Server; env: Record<string, string>; tiny: string }> {
+  const s = await startServer(t);
+  startWorker(t, s.config);
+  const tiny = path.join(path.dirname(s.config.modelsDir), 'tiny.txt');
+  writeFileSync(tiny, TINY_TEXT);
+  return { s, env: { SEQSERVE_URL: s.url }, tiny };
+}
 
 export interface CliRun {
   stdout: () => string;

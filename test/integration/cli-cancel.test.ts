@@ -1,23 +1,14 @@
 // Ctrl-C during `seqserve train --follow` (the CLI as a child process, real signals and stdin) against
 // a real server, worker and Redis: "n" detaches and the job runs on; "y" cancels it.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { TINY_TEXT, get, startServer, startWorker } from '../helpers/app.ts';
-import { cliInProcess, runCli } from '../helpers/cli.ts';
-
-const TINY_HP = ['--hp', 'units=16', '--hp', 'embedding_dim=8', '--hp', 'sequence_length=16', '--hp', 'batch_size=16', '--hp', 'seed=3'];
+import { get } from '../helpers/app.ts';
+import { TINY_CLI_HP, cliInProcess, cliTrainingServer, runCli } from '../helpers/cli.ts';
 
 t.test('seqserve train --follow and Ctrl-C', async (t) => {
-  const s = await startServer(t);
-  startWorker(t, s.config);
-  const env = { SEQSERVE_URL: s.url };
-  const dir = path.dirname(s.config.modelsDir);
-  const tiny = path.join(dir, 'tiny.txt');
-  writeFileSync(tiny, TINY_TEXT);
+  const { s, env, tiny } = await cliTrainingServer(t);
 
   t.test('Ctrl-C during --follow: "n" detaches (job keeps running), then "y" cancels it', async (t) => {
-    const run = runCli(t, ['train', tiny, '--name', 'long', '--hp', 'epochs=1000', ...TINY_HP, '--hp', 'units=64', '--follow'], env);
+    const run = runCli(t, ['train', tiny, '--name', 'long', '--hp', 'epochs=1000', ...TINY_CLI_HP, '--hp', 'units=64', '--follow'], env);
     await run.waitOutput((_, err) => /running {2}epoch \d+\/1000/.test(err), 'progress');
     const jobId = /job (\d+) queued/.exec(run.stderr())![1]!;
     run.signal('SIGINT');

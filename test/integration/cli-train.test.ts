@@ -2,24 +2,14 @@
 // real Redis: train --follow to the end, --json output. (cli-cancel.test.ts: Ctrl-C during --follow;
 // cli-infer.test.ts: generate, chat and errors.)
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { TINY_TEXT, get, startServer, startWorker } from '../helpers/app.ts';
-import { cli, cliInProcess } from '../helpers/cli.ts';
-
-const TINY_HP = ['--hp', 'units=16', '--hp', 'embedding_dim=8', '--hp', 'sequence_length=16', '--hp', 'batch_size=16', '--hp', 'seed=3'];
+import { get } from '../helpers/app.ts';
+import { TINY_CLI_HP, cli, cliInProcess, cliTrainingServer } from '../helpers/cli.ts';
 
 t.test('seqserve train, jobs, models against a real server and worker', async (t) => {
-  const s = await startServer(t);
-  startWorker(t, s.config);
-  const env = { SEQSERVE_URL: s.url };
-  // (t.testdir holds the server's models/ and data/: a second call would replace them)
-  const dir = path.dirname(s.config.modelsDir);
-  const tiny = path.join(dir, 'tiny.txt');
-  writeFileSync(tiny, TINY_TEXT);
+  const { s, env, tiny } = await cliTrainingServer(t);
 
   t.test('train --follow: uploads, queues, shows progress, ends with the model published', async (t) => {
-    const r = await cli(t, ['train', tiny, '--task', 'generate', '--name', 't', '--hp', 'epochs=1', ...TINY_HP, '--follow'], env);
+    const r = await cli(t, ['train', tiny, '--task', 'generate', '--name', 't', '--hp', 'epochs=1', ...TINY_CLI_HP, '--follow'], env);
     t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
     t.match(r.stderr, /uploaded .*tiny\.txt: ds_[0-9a-f]{24} \(text/);
     t.match(r.stderr, /job \d+ queued: training t/);
