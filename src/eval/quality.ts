@@ -53,7 +53,8 @@ export const MIN_STEPS = 1000;
 /** Overfitting with fewer training examples than this = too little data. */
 export const SMALL_DATA = 2000;
 
-const HEADLINE: Record<string, { metric: string; baselines: string[]; lowerIsBetter?: boolean }> = {
+/** Per task: the headline metric and the baselines it is judged against (src/web/js/quality.js mirrors it; test/unit/web-mirrors.test.ts). */
+export const HEADLINE: Record<string, { metric: string; baselines: string[]; lowerIsBetter?: boolean }> = {
   translate: { metric: 'bleu', baselines: ['retrieval_bleu', 'copy_input_bleu'] },
   summarize: { metric: 'rougeL', baselines: ['retrieval_rougeL', 'lead_rougeL', 'copy_input_rougeL'] },
   qa: { metric: 'f1', baselines: ['retrieval_f1', 'copy_input_f1'] },
