@@ -31,7 +31,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,8 @@ import { normalizeTrainRequest } from '../src/train/request.ts';
 import { trainLanguageModel } from '../src/train/train-lm.ts';
 import { autoWarmup } from '../src/train/loop.ts';
 import { COSINE_FLOOR } from '../src/train/schedule.ts';
-import { epochPlan, splitTrainVal, validationBatches, type Batch } from '../src/train/lm-data.ts';
+import { epochPlan, splitTrainVal, validationBatches } from '../src/train/lm-data.ts';
+import { writeTorchBatches } from './lib/torch-batches.ts';
 import { encodeCorpus } from '../src/tasks/lm-encoding.ts';
 import { fitTokenizerFor } from '../src/tokenize/index.ts';
 import { ngramPerplexities } from '../src/eval/ngram.ts';
@@ -160,24 +161,7 @@ const torchRuns: TorchRun[] = [];
 if (!process.argv.includes('--no-torch')) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lm-quality-'));
   try {
-    const window = (b: Batch, r: number): Uint16Array => {
-      const w = new Uint16Array(b.seqLen + 1);
-      w.set(b.x.subarray(r * b.seqLen, (r + 1) * b.seqLen));
-      w[b.seqLen] = b.y[(r + 1) * b.seqLen - 1]!;
-      return w;
-    };
-    const trainBuf = new Uint16Array(steps * B * (T + 1));
-    for (let s = 0; s < steps; s++) {
-      const b = plan.batch(s);
-      if (b.rows !== B) throw new Error(`batch ${s} has ${b.rows} rows`);
-      for (let r = 0; r < B; r++) trainBuf.set(window(b, r), (s * B + r) * (T + 1));
-    }
-    const valRows = valBatches.flatMap((b) => Array.from({ length: b.rows }, (_, r) => window(b, r)));
-    const valBuf = new Uint16Array(valRows.length * (meta.val_len + 1));
-    valRows.forEach((w, i) => valBuf.set(w, i * (meta.val_len + 1)));
-    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
-    writeFileSync(path.join(dir, 'train.u16'), Buffer.from(trainBuf.buffer));
-    writeFileSync(path.join(dir, 'val.u16'), Buffer.from(valBuf.buffer));
+    writeTorchBatches(dir, plan, steps, B, T, valBatches, meta);
 
     const env = { ...process.env };
     for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) delete env[k];
