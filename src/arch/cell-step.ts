@@ -6,9 +6,11 @@
  * Shapes: x [B, in]; h, c [B, H]; kernel [in, G·H]; recurrent [H, G·H]; bias [G·H]; gate order
  * i, f, c, o (LSTM) and z, r, h (GRU, reset applied before the recurrent matmul as in Keras'
  * reset_after=false). Call inside tf.tidy: intermediates are not disposed here; only the returned
- * tensors are meant to outlive the step.
+ * tensors are meant to outlive the step. On wasm a step is its recurrent matmul(s) plus one gate
+ * kernel per matmul (rnn-kernels.ts): 2 ops for an LSTM, 4 for a GRU, against ~11 and ~14 tf ops.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gruGates, gruOut, lstmStep, rnnKernelsActive } from './rnn-kernels.ts';
 
 export type RecurrentKind = 'lstm' | 'gru';
 
@@ -48,15 +50,29 @@ export function cellStep(w: CellWeights, x: tf.Tensor2D, h: tf.Tensor2D, c?: tf.
   return cellStepProjected(w, projectInput(w, x), h, c);
 }
 
-/** One step from the already projected input xw = x·kernel + bias [B, G·H]. */
-export function cellStepProjected(w: CellWeights, xw: tf.Tensor2D, h: tf.Tensor2D, c?: tf.Tensor2D): { h: tf.Tensor2D; c?: tf.Tensor2D } {
+/**
+ * One step from the already projected input: `xw` holds x·kernel + bias of step `t` in its rows
+ * [t·B, (t+1)·B) (so a prefill passes the projection of every step, [T·B, G·H], without slicing it;
+ * a single step passes [B, G·H] and t = 0).
+ */
+export function cellStepProjected(w: CellWeights, xw: tf.Tensor2D, h: tf.Tensor2D, c?: tf.Tensor2D, t = 0): { h: tf.Tensor2D; c?: tf.Tensor2D } {
+  if (rnnKernelsActive()) {
+    if (w.kind === 'lstm') {
+      const [hn, cn] = lstmStep(xw, tf.matMul(h, w.recurrent), c!, t, false);
+      return { h: hn!, c: cn! };
+    }
+    const [zr, rh] = gruGates(xw, tf.matMul(h, w.recurrentZR!), h, t);
+    return { h: gruOut(xw, tf.matMul(rh, w.recurrentH!), zr, h, t)[0] };
+  }
+  const B = h.shape[0];
+  const xwt = xw.shape[0] === B ? xw : tf.slice(xw, [t * B, 0], [B, xw.shape[1]]);
   if (w.kind === 'lstm') {
-    const z = tf.add(xw, tf.matMul(h, w.recurrent));
+    const z = tf.add(xwt, tf.matMul(h, w.recurrent));
     const [gi, gf, gc, go] = tf.split(z, 4, 1);
     const cNext = tf.add(tf.mul(tf.sigmoid(gf!), c!), tf.mul(tf.sigmoid(gi!), tf.tanh(gc!))) as tf.Tensor2D;
     return { h: tf.mul(tf.sigmoid(go!), tf.tanh(cNext)) as tf.Tensor2D, c: cNext };
   }
-  const [xz, xr, xh] = tf.split(xw, 3, 1);
+  const [xz, xr, xh] = tf.split(xwt, 3, 1);
   const [hz, hr] = tf.split(tf.matMul(h, w.recurrentZR!), 2, 1);
   const zg = tf.sigmoid(tf.add(xz!, hz!));
   const rg = tf.sigmoid(tf.add(xr!, hr!));

@@ -8,7 +8,9 @@
  * the standard layer, and `lm-step.ts` steps a model built with this layer.
  *
  * Forward: x·W + b for all time steps in one matmul (time-major rows), then per step one h·U matmul
- * and the gate math (~11 ops, none on a gradient tape: the whole sequence is one tf.customGrad node).
+ * and the gate math (none on a gradient tape: the whole sequence is one tf.customGrad node). On wasm
+ * the gate math of a step is ONE kernel forward and one backward (rnn-kernels.ts); elsewhere it is
+ * ~11 tf ops forward and 7 backward (the path described below).
  * Backward (BPTT by hand): everything that does not depend on the recurrence (the gate derivative
  * factors) is computed once for all steps; the per-step loop is 7 ops (two adds, three muls, one
  * concat, one dz·Uᵀ matmul); dW, dU, db and dx are then one op each over all T·B rows
@@ -19,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
+import { lstmStep, lstmStepGrad, rnnKernelsActive } from './rnn-kernels.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -58,7 +61,7 @@ export function fusedLstm(
     const run = tf.customGrad(((...args: unknown[]) => {
       const [xx, W, U, b, hInit, cInit] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
       const save = args[6] as SaveFn;
-      return lstmForward(xx, W, U, b, hInit, cInit, withState, save);
+      return (rnnKernelsActive() ? lstmForwardKernels : lstmForward)(xx, W, U, b, hInit, cInit, withState, save);
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const value = run(x, kernel, recurrentKernel, bias, h0, c0);
     if (!withState) return { output: value as tf.Tensor3D };
@@ -69,7 +72,7 @@ export function fusedLstm(
   }) as unknown as FusedLstmResult;
 }
 
-function lstmForward(
+type SequenceFn = (
   x: tf.Tensor3D,
   W: tf.Tensor2D,
   U: tf.Tensor2D,
@@ -78,7 +81,77 @@ function lstmForward(
   c0: tf.Tensor2D,
   withState: boolean,
   save: SaveFn,
-): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } {
+) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+
+/** Splits the incoming gradient into dy for h at every step [B, T, H] and for the final c ([B, H], when returned). */
+function splitStateGrad(dy: tf.Tensor, withState: boolean, T: number): { dyH: tf.Tensor3D; dcLast?: tf.Tensor2D } {
+  if (!withState) return { dyH: dy as tf.Tensor3D };
+  const [B, , H] = dy.shape as [number, number, number];
+  const [a, bLast] = tf.split(dy, [T, 1], 1);
+  return { dyH: a as tf.Tensor3D, dcLast: tf.reshape(bLast!, [B, H]) as tf.Tensor2D };
+}
+
+/**
+ * The wasm path (rnn-kernels.ts): per step one h·U matmul and one gate kernel forward, one gate-gradient
+ * kernel and one dz·Uᵀ matmul backward. Saved: x (time-major rows), W, U, h0, h of every step,
+ * c_0 … c_T and the gate activations [T, B, 5H].
+ */
+const lstmForwardKernels: SequenceFn = (x, W, U, b, h0, c0, withState, save) => {
+  const [B, T, inDim] = x.shape;
+  const H = U.shape[0];
+  const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
+  const xw = tf.fused.matMul({ a: xtm, b: W, bias: b }); // [T·B, 4H], time-major rows
+  let h: tf.Tensor2D = h0;
+  let c: tf.Tensor2D = c0;
+  const hs: tf.Tensor2D[] = [];
+  const cs: tf.Tensor2D[] = [c0];
+  const acts: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) {
+    const [hn, cn, act] = lstmStep(xw, tf.matMul(h, U), c, t, true);
+    h = hn!;
+    c = cn!;
+    hs.push(h);
+    cs.push(c);
+    acts.push(act!);
+  }
+  const hsTm = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
+  const out = tf.transpose(hsTm, [1, 0, 2]); // [B, T, H]
+  const value = withState ? tf.concat([out, tf.expandDims(c, 1)], 1) : out;
+  save([xtm, W, U, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(cs), tf.stack(acts)]);
+
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+    tf.tidy(() => {
+      const [sx, sW, sU, sh0, sHs, sC, sAct] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
+      const { dyH, dcLast } = splitStateGrad(dy, withState, T);
+      const dyTm = tf.transpose(dyH, [1, 0, 2]) as tf.Tensor3D; // [T, B, H]
+      const UT = tf.transpose(sU); // untransposed operand for the per-step matmul (fast path)
+      let dh: tf.Tensor2D | undefined;
+      let dc: tf.Tensor2D | undefined = dcLast;
+      const dzs: tf.Tensor2D[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const [dz, dcPrev] = lstmStepGrad(dyTm, dh, dc, sAct, sC, t);
+        dzs[t] = dz;
+        dc = dcPrev;
+        dh = tf.matMul(dz, UT) as tf.Tensor2D;
+      }
+      return weightGrads(tf.concat(dzs, 0), sx, sW, sh0, sHs, B, T, inDim, H, dh!, dc!);
+    });
+  return { value, gradFunc };
+};
+
+/** dx, dW, dU, db from dZ [T·B, 4H] (time-major rows), plus the initial-state gradients, in customGrad's input order. */
+function weightGrads(dZ: tf.Tensor2D, sx: tf.Tensor2D, sW: tf.Tensor2D, sh0: tf.Tensor2D, sHs: tf.Tensor2D, B: number, T: number, inDim: number, H: number, dh0: tf.Tensor2D, dc0: tf.Tensor2D): tf.Tensor[] {
+  const dxTm = tf.matMul(dZ, tf.transpose(sW)); // [T·B, in]
+  const dx = tf.transpose(tf.reshape(dxTm, [T, B, inDim]), [1, 0, 2]);
+  const dW = tf.matMul(sx, dZ, true, false);
+  const hPrev = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0;
+  const dU = tf.matMul(hPrev, dZ, true, false);
+  const db = tf.sum(dZ, 0);
+  return [dx, dW, dU, db, dh0, dc0];
+}
+
+/** The tf-ops path (every backend other than wasm). */
+const lstmForward: SequenceFn = (x, W, U, b, h0, c0, withState, save) => {
   const [B, T, inDim] = x.shape;
   const H = U.shape[0];
   // Time-major rows (t·B + b) so that each step's rows are one contiguous (copy-free) slice.
@@ -128,15 +201,8 @@ function lstmForward(
       const [sx, sW, sU, sh0, sHs, sC, sS, sG, sTC] = saved as [
         tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D,
       ];
-      let dyH: tf.Tensor3D;
-      let dcNext: tf.Tensor2D | undefined;
-      if (withState) {
-        const [a, bLast] = tf.split(dy, [T, 1], 1);
-        dyH = a as tf.Tensor3D;
-        dcNext = tf.reshape(bLast!, [B, H]) as tf.Tensor2D;
-      } else {
-        dyH = dy as tf.Tensor3D;
-      }
+      const { dyH, dcLast } = splitStateGrad(dy, withState, T);
+      let dcNext = dcLast;
       // Recurrence-independent factors, for all steps at once.
       const [I, F, , O] = tf.split(sS, 4, 2) as tf.Tensor3D[];
       const cPrev = tf.slice(sC, [0, 0, 0], [T, B, H]);
@@ -164,17 +230,10 @@ function lstmForward(
         dcNext = tf.mul(dc, Fs[t]!) as tf.Tensor2D;
         dhNext = tf.matMul(dz, UT) as tf.Tensor2D;
       }
-      const dZ = tf.concat(dzs, 0); // [T·B, 4H], time-major rows
-      const dxTm = tf.matMul(dZ, tf.transpose(sW)); // [T·B, in]
-      const dx = tf.transpose(tf.reshape(dxTm, [T, B, inDim]), [1, 0, 2]);
-      const dW = tf.matMul(sx, dZ, true, false);
-      const hPrev = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0;
-      const dU = tf.matMul(hPrev, dZ, true, false);
-      const db = tf.sum(dZ, 0);
-      return [dx, dW, dU, db, dhNext!, dcNext!];
+      return weightGrads(tf.concat(dzs, 0), sx, sW, sh0, sHs, B, T, inDim, H, dhNext!, dcNext!);
     });
   return { value, gradFunc };
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Layer

@@ -20,6 +20,9 @@ export interface RecurrentState {
   c: tf.Tensor2D[];
 }
 
+/** Largest first-layer input table kept (floats; 4M = 16 MB): a char or subword vocabulary fits, a big word vocabulary does not. */
+export const INPUT_TABLE_MAX_FLOATS = 4 * 1024 * 1024;
+
 export class RecurrentLanguageModel {
   readonly kind: RecurrentKind;
   readonly units: number;
@@ -28,6 +31,12 @@ export class RecurrentLanguageModel {
   private readonly layers: CellWeights[];
   private readonly outKernel: tf.Tensor2D;
   private readonly outBias: tf.Tensor1D;
+  /**
+   * embeddings·kernel₀ + bias₀ [V, G·H]: the first layer's input projection of every vocabulary id,
+   * so a step gathers its row instead of gathering an embedding and projecting it (two ops fewer per
+   * token). Null when it would exceed INPUT_TABLE_MAX_FLOATS (large word vocabularies).
+   */
+  private readonly inputTable: tf.Tensor2D | null;
 
   /**
    * Copies the weights out of a trained LayersModel built by buildLanguageModel; the model may be
@@ -56,6 +65,13 @@ export class RecurrentLanguageModel {
     this.outBias = weights.outBias;
     this.units = this.layers[0]!.recurrent.shape[0];
     this.vocabSize = this.outBias.shape[0];
+    const first = this.layers[0]!;
+    this.inputTable = this.embeddings.shape[0] * first.kernel.shape[1] <= INPUT_TABLE_MAX_FLOATS ? tf.tidy(() => projectInput(first, this.embeddings)) : null;
+  }
+
+  /** x·kernel₀ + bias₀ [N, G·H] for token ids [N] (time-major rows in a prefill). */
+  private firstProjection(idx: tf.Tensor1D): tf.Tensor2D {
+    return tf.tidy(() => (this.inputTable ? tf.gather(this.inputTable, idx) : projectInput(this.layers[0]!, tf.gather(this.embeddings, idx))) as tf.Tensor2D);
   }
 
   /** Zero state for a batch of `batch` rows. */
@@ -124,19 +140,20 @@ export class RecurrentLanguageModel {
     const h: tf.Tensor2D[] = [];
     const c: tf.Tensor2D[] = [];
     const idx = tf.tensor1d(Int32Array.from({ length: B * T }, (_, k) => rows[k % B]![Math.floor(k / B)]!), 'int32');
-    let x = tf.gather(this.embeddings, idx) as tf.Tensor2D; // time-major [T·B, E]
+    let x: tf.Tensor2D | null = null; // the layer's input, time-major [T·B, ·] (null for the first layer)
+    const xw0 = this.firstProjection(idx);
     idx.dispose();
     try {
       this.layers.forEach((w, i) => {
         const last = i === this.layers.length - 1;
-        const xw = tf.tidy(() => projectInput(w, x)); // [T·B, G·H]
-        x.dispose();
+        const xw = x === null ? xw0 : tf.tidy(() => projectInput(w, x!)); // [T·B, G·H]
+        x?.dispose();
         const h0: tf.Tensor2D = from ? from.h[i]!.clone() : tf.zeros([B, this.units]);
         let hPrev = h0;
         let cPrev: tf.Tensor2D | undefined = w.kind === 'lstm' ? (from ? from.c[i]!.clone() : tf.zeros([B, this.units])) : undefined;
         const outputs: tf.Tensor2D[] = []; // h at every step: the next layer's input (owned here)
         for (let t = 0; t < T; t++) {
-          const next = tf.tidy(() => cellStepProjected(w, tf.slice(xw, [t * B, 0], [B, xw.shape[1]]), hPrev, cPrev));
+          const next = tf.tidy(() => cellStepProjected(w, xw, hPrev, cPrev, t));
           if (last && hPrev !== h0) hPrev.dispose();
           cPrev?.dispose();
           if (!last) outputs.push(next.h);
@@ -147,13 +164,12 @@ export class RecurrentLanguageModel {
         xw.dispose();
         h.push(last ? hPrev : hPrev.clone());
         if (cPrev) c.push(cPrev);
-        x = last ? tf.zeros([0, 0]) : (tf.concat(outputs, 0) as tf.Tensor2D);
+        x = last ? null : (tf.concat(outputs, 0) as tf.Tensor2D);
         tf.dispose(outputs);
       });
-      x.dispose();
       return { h, c };
     } catch (err) {
-      tf.dispose([x, ...h, ...c]);
+      tf.dispose([x ?? [], ...h, ...c]);
       throw err;
     }
   }
@@ -166,7 +182,7 @@ export class RecurrentLanguageModel {
 
   /** Logits [B, V] from the top layer's h of a state. */
   logits(state: RecurrentState): tf.Tensor2D {
-    return tf.tidy(() => tf.add(tf.matMul(state.h[state.h.length - 1]!, this.outKernel), this.outBias) as tf.Tensor2D);
+    return tf.fused.matMul({ a: state.h[state.h.length - 1]!, b: this.outKernel, bias: this.outBias }) as tf.Tensor2D;
   }
 
   /** Advances every row by one token without projecting to the vocabulary (input state untouched). */
@@ -174,9 +190,10 @@ export class RecurrentLanguageModel {
     const h: tf.Tensor2D[] = [];
     const c: tf.Tensor2D[] = [];
     tf.tidy(() => {
-      let x = tf.gather(this.embeddings, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
+      let x: tf.Tensor2D | null = null; // the layer's input (null: the first layer reads its projection)
+      const xw0 = this.firstProjection(tf.tensor1d(ids, 'int32'));
       this.layers.forEach((w, i) => {
-        const next = cellStep(w, x, state.h[i]!, state.c[i]);
+        const next = x === null ? cellStepProjected(w, xw0, state.h[i]!, state.c[i]) : cellStep(w, x, state.h[i]!, state.c[i]);
         h.push(tf.keep(next.h));
         if (next.c) c.push(tf.keep(next.c));
         x = next.h;
@@ -204,7 +221,7 @@ export class RecurrentLanguageModel {
 
   dispose(): void {
     this.layers.forEach(disposeCellExtras);
-    tf.dispose([this.embeddings, this.outKernel, this.outBias, ...this.layers.flatMap((l) => [l.kernel, l.recurrent, l.bias])]);
+    tf.dispose([this.embeddings, this.outKernel, this.outBias, this.inputTable ?? [], ...this.layers.flatMap((l) => [l.kernel, l.recurrent, l.bias])]);
   }
 }
 

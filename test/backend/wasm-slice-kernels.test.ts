@@ -64,7 +64,7 @@ const DTYPES: DType[] = ['float32', 'int32', 'bool'];
 t.before(async () => {
   const info = await initBackend('wasm');
   t.equal(info.name, 'wasm');
-  for (const k of ['Slice', 'Unpack', 'SplitV']) t.ok(info.fixes.includes(k), `${k} registered`);
+  for (const k of ['Slice', 'Unpack', 'SplitV', 'GatherV2']) t.ok(info.fixes.includes(k), `${k} registered`);
 });
 
 t.test('applyWasmFixes keeps one wrapper per kernel', async (t) => {
@@ -113,6 +113,32 @@ t.test('split (equal parts and explicit sizes) matches cpu on every axis, all dt
   const z = randValues(3 * 4 * 40, 'float32');
   await compare('split lstm gates', () => tf.split(tf.tensor(z, [3, 160]), 4, -1), failures);
   t.same(failures, [], `${n + 1} cases equal cpu, no leaks`);
+});
+
+t.test('gather matches cpu on axis 0 (the fast path) and other axes (shipped), all dtypes', async (t) => {
+  const failures: string[] = [];
+  let n = 0;
+  for (const shape of SHAPES) {
+    for (const dtype of DTYPES) {
+      const v = randValues(size(shape), dtype);
+      for (let axis = 0; axis < shape.length; axis++) {
+        const d = shape[axis]!;
+        // repeated and out-of-order indices, as a 1-D and a 2-D index tensor
+        const idx1 = Int32Array.from({ length: 5 }, () => randInt(0, d));
+        const idx2 = Int32Array.from({ length: 6 }, () => randInt(0, d));
+        n += 2;
+        await compare(`gather [${shape}] ${dtype} axis=${axis} [5]`, () => tf.gather(tf.tensor(v, shape, dtype), tf.tensor1d(idx1, 'int32'), axis), failures);
+        await compare(`gather [${shape}] ${dtype} axis=${axis} [2,3]`, () => tf.gather(tf.tensor(v, shape, dtype), tf.tensor2d(idx2, [2, 3], 'int32'), axis), failures);
+      }
+    }
+  }
+  await compare('gather no indices', () => tf.gather(tf.ones([4, 3]), tf.tensor1d([], 'int32')), failures);
+  t.same(failures, [], `${n + 1} cases equal cpu, no leaks`);
+  const before = tf.memory().numTensors;
+  const ids = numDataIds();
+  t.throws(() => tf.tidy(() => tf.gather(tf.ones([4, 3]), tf.tensor1d([1, 4], 'int32'))), /index value 4 is not in \[0, 3\]/, 'an out-of-range index throws the shipped message');
+  t.equal(tf.memory().numTensors, before, 'nothing leaked by the throw');
+  t.equal(numDataIds(), ids, 'no buffer leaked by the throw');
 });
 
 t.test('slice matches cpu for random boxes on ranks 1-5, all dtypes', async (t) => {
