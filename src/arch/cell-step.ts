@@ -58,8 +58,8 @@ export function cellStep(w: CellWeights, x: tf.Tensor2D, h: tf.Tensor2D, c?: tf.
 export function cellStepProjected(w: CellWeights, xw: tf.Tensor2D, h: tf.Tensor2D, c?: tf.Tensor2D, t = 0): { h: tf.Tensor2D; c?: tf.Tensor2D } {
   if (rnnKernelsActive()) {
     if (w.kind === 'lstm') {
-      const [hn, cn] = lstmStep(xw, tf.matMul(h, w.recurrent), c!, t, false);
-      return { h: hn!, c: cn! };
+      const [hn, cn] = lstmStep(xw, tf.matMul(h, w.recurrent), c!, t);
+      return { h: hn, c: cn };
     }
     const [zr, rh] = gruGates(xw, tf.matMul(h, w.recurrentZR!), h, t);
     return { h: gruOut(xw, tf.matMul(rh, w.recurrentH!), zr, h, t)[0] };

@@ -3,14 +3,17 @@
  * activation: 'tanh' })` (reset applied before the recurrent matmul, i.e. Keras reset_after=false,
  * the only variant tf.js has). Weights (Keras layout, same names as tf.layers.gru): kernel [in, 3H],
  * recurrent_kernel [H, 3H], bias [3H], gate order z, r, h. See fused-lstm.ts for the approach:
- * x·W + b for all steps in one matmul, one tf.customGrad node for the whole sequence, BPTT by hand
+ * x·W + b for all steps in one matmul, one tf.customGrad node for the whole sequence (on wasm the gate
+ * math of a step is one kernel per recurrent matmul, rnn-kernels.ts), BPTT by hand
  * with dW, db, dx one op each over all T·B rows and dU as two matmuls (its z,r columns and its h
  * columns have different left operands: h_{t-1} and r_t ⊙ h_{t-1}).
  *
  * Not supported: dropout / recurrentDropout, masking, goBackwards, stateful, regularizers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { columnSum } from './column-sum.ts';
 import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
+import { gruGates, gruGradGates, gruGradOut, gruOut, rnnKernelsActive } from './rnn-kernels.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -35,7 +38,7 @@ export function fusedGru(
     const h0 = opts.h0 ?? tf.zeros([B, H]);
     const run = tf.customGrad(((...args: unknown[]) => {
       const [xx, W, U, b, hInit] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
-      return gruForward(xx, W, U, b, hInit, args[5] as SaveFn);
+      return (rnnKernelsActive() ? gruForwardKernels : gruForward)(xx, W, U, b, hInit, args[5] as SaveFn);
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const output = run(x, kernel, recurrentKernel, bias, h0) as tf.Tensor3D;
     const h = tf.reshape(tf.slice(output, [0, T - 1, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
@@ -43,7 +46,78 @@ export function fusedGru(
   }) as unknown as { output: tf.Tensor3D; h: tf.Tensor2D };
 }
 
-function gruForward(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, h0: tf.Tensor2D, save: SaveFn) {
+type SequenceFn = (x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, h0: tf.Tensor2D, save: SaveFn) => {
+  value: tf.Tensor;
+  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+};
+
+/**
+ * The wasm path (rnn-kernels.ts): per step forward two matmuls (h·Uzr, (r⊙h)·Uh) each followed by one
+ * gate kernel; backward two gate-gradient kernels and two matmuls. Saves what the tf-ops path saves.
+ */
+const gruForwardKernels: SequenceFn = (x, W, U, b, h0, save) => {
+  const [B, T, inDim] = x.shape;
+  const H = U.shape[0];
+  const [Uzr, Uh] = tf.split(U, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
+  const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
+  const xw = tf.fused.matMul({ a: xtm, b: W, bias: b }); // [T·B, 3H], time-major rows
+  let h: tf.Tensor2D = h0;
+  const hs: tf.Tensor2D[] = [];
+  const zrs: tf.Tensor2D[] = [];
+  const hhs: tf.Tensor2D[] = [];
+  const rhs: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) {
+    const [zr, rh] = gruGates(xw, tf.matMul(h, Uzr), h, t);
+    const [hn, hh] = gruOut(xw, tf.matMul(rh, Uh), zr, h, t);
+    h = hn;
+    hs.push(h);
+    zrs.push(zr);
+    hhs.push(hh);
+    rhs.push(rh);
+  }
+  const hsTm = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
+  const value = tf.transpose(hsTm, [1, 0, 2]);
+  save([xtm, W, Uzr, Uh, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(zrs), tf.stack(hhs), tf.reshape(tf.stack(rhs), [T * B, H])]);
+
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+    tf.tidy(() => {
+      const [sx, sW, sUzr, sUh, sh0, sHs, sZR, sHH, sRH] = saved as [
+        tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D,
+      ];
+      const hPrevFlat = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0; // [T·B, H]
+      const hPrev = tf.reshape(hPrevFlat, [T, B, H]) as tf.Tensor3D;
+      const dyTm = tf.transpose(dy, [1, 0, 2]) as tf.Tensor3D; // [T, B, H]
+      const UzrT = tf.transpose(sUzr);
+      const UhT = tf.transpose(sUh);
+      let dhA: tf.Tensor2D | undefined; // dh_{t} parts from step t+1: dh·z + drh·r …
+      let dhB: tf.Tensor2D | undefined; // … and dzr·Uzrᵀ
+      const dzrs: tf.Tensor2D[] = new Array(T);
+      const dhps: tf.Tensor2D[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const [dh, dhp] = gruGradOut(dyTm, dhA, dhB, sZR, sHH, t);
+        const [dzr, dhPart] = gruGradGates(dh, tf.matMul(dhp, UhT), sZR, sHH, hPrev, t);
+        dzrs[t] = dzr;
+        dhps[t] = dhp;
+        dhA = dhPart;
+        dhB = tf.matMul(dzr, UzrT) as tf.Tensor2D;
+      }
+      return gruWeightGrads(tf.concat(dzrs, 0), tf.concat(dhps, 0), sx, sW, hPrevFlat, sRH, B, T, inDim, tf.add(dhA!, dhB!));
+    });
+  return { value, gradFunc };
+};
+
+/** dx, dW, dU, db from the pre-activation gradients dZR [T·B, 2H] and dHp [T·B, H] (time-major rows), plus dh0, in customGrad's input order. */
+function gruWeightGrads(dZR: tf.Tensor2D, dHp: tf.Tensor2D, sx: tf.Tensor2D, sW: tf.Tensor2D, hPrevFlat: tf.Tensor2D, sRH: tf.Tensor2D, B: number, T: number, inDim: number, dh0: tf.Tensor): tf.Tensor[] {
+  const dPre = tf.concat([dZR, dHp], 1); // [T·B, 3H]
+  const dx = tf.transpose(tf.reshape(tf.matMul(dPre, tf.transpose(sW)), [T, B, inDim]), [1, 0, 2]);
+  const dW = tf.matMul(sx, dPre, true, false);
+  const dU = tf.concat([tf.matMul(hPrevFlat, dZR, true, false), tf.matMul(sRH, dHp, true, false)], 1);
+  const db = columnSum(dPre);
+  return [dx, dW, dU, db, dh0];
+}
+
+/** The tf-ops path (every backend other than wasm). */
+const gruForward: SequenceFn = (x, W, U, b, h0, save) => {
   const [B, T, inDim] = x.shape;
   const H = U.shape[0];
   const [Uzr, Uh] = tf.split(U, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
@@ -105,17 +179,10 @@ function gruForward(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor
         dhps[t] = dhp;
         dhNext = tf.addN([tf.mul(dh, Zs[t]!), tf.mul(drh, Rs[t]!), tf.matMul(dzr, UzrT)]) as tf.Tensor2D;
       }
-      const dZR = tf.concat(dzrs, 0); // [T·B, 2H]
-      const dHp = tf.concat(dhps, 0); // [T·B, H]
-      const dPre = tf.concat([dZR, dHp], 1); // [T·B, 3H]
-      const dx = tf.transpose(tf.reshape(tf.matMul(dPre, tf.transpose(sW)), [T, B, inDim]), [1, 0, 2]);
-      const dW = tf.matMul(sx, dPre, true, false);
-      const dU = tf.concat([tf.matMul(hPrevFlat, dZR, true, false), tf.matMul(sRH, dHp, true, false)], 1);
-      const db = tf.sum(dPre, 0);
-      return [dx, dW, dU, db, dhNext!];
+      return gruWeightGrads(tf.concat(dzrs, 0), tf.concat(dhps, 0), sx, sW, hPrevFlat, sRH, B, T, inDim, dhNext!);
     });
   return { value, gradFunc };
-}
+};
 
 export type FusedGRUArgs = FusedRecurrentArgs;
 

@@ -20,8 +20,9 @@
  * stateful, regularizers/constraints, activations other than tanh/sigmoid.
  */
 import * as tf from '@tensorflow/tfjs';
+import { columnSum } from './column-sum.ts';
 import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
-import { lstmStep, lstmStepGrad, rnnKernelsActive } from './rnn-kernels.ts';
+import { doubleCellGate, lstmCell, lstmStepGrad, rnnKernelsActive } from './rnn-kernels.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -100,14 +101,17 @@ const lstmForwardKernels: SequenceFn = (x, W, U, b, h0, c0, withState, save) => 
   const [B, T, inDim] = x.shape;
   const H = U.shape[0];
   const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
-  const xw = tf.fused.matMul({ a: xtm, b: W, bias: b }); // [T·B, 4H], time-major rows
+  // The g-gate columns doubled so that one Sigmoid op activates all four gates (lstmCell).
+  const U2 = doubleCellGate(U);
+  const xw2 = tf.fused.matMul({ a: xtm, b: doubleCellGate(W), bias: doubleCellGate(b) }); // [T·B, 4H], time-major rows
+  const xws = tf.unstack(tf.reshape(xw2, [T, B, 4 * H]));
   let h: tf.Tensor2D = h0;
   let c: tf.Tensor2D = c0;
   const hs: tf.Tensor2D[] = [];
   const cs: tf.Tensor2D[] = [c0];
   const acts: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    const [hn, cn, act] = lstmStep(xw, tf.matMul(h, U), c, t, true);
+    const [hn, cn, act] = lstmCell(tf.add(xws[t]!, tf.matMul(h, U2)), c);
     h = hn!;
     c = cn!;
     hs.push(h);
@@ -146,7 +150,7 @@ function weightGrads(dZ: tf.Tensor2D, sx: tf.Tensor2D, sW: tf.Tensor2D, sh0: tf.
   const dW = tf.matMul(sx, dZ, true, false);
   const hPrev = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0;
   const dU = tf.matMul(hPrev, dZ, true, false);
-  const db = tf.sum(dZ, 0);
+  const db = columnSum(dZ);
   return [dx, dW, dU, db, dh0, dc0];
 }
 

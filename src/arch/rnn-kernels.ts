@@ -2,8 +2,10 @@
  * One kernel per recurrent step for the wasm backend: the LSTM and GRU gate math (non-linearities,
  * cell update) and its derivatives as JS kernels working directly on the wasm heap, so that a step of
  * the fused sequence layers (fused-lstm.ts, fused-gru.ts) and of stateful decoding (cell-step.ts) is
- * its recurrent matmul(s) plus one kernel, forward and backward, instead of ~11 forward and ~7
- * backward tf ops, each paying the engine's dispatch cost (larger than its arithmetic at these sizes).
+ * its recurrent matmul(s) plus one kernel (LSTM training: plus one Add and one Sigmoid op), forward
+ * and backward, instead of ~11 forward and ~7 backward tf ops, each paying the engine's dispatch cost.
+ * Measured (bench/README.md): at training sizes (LSTM(256), batch 32) the step is matmul-bound and
+ * the kernels change little; at decode sizes (batch 1) they make a token ~1.4× faster.
  *
  * Contract: every kernel computes what the tf-ops path beside its caller computes, up to float32
  * rounding and the activation approximation below (|error| ≤ 3e-7); equality of values and gradients
@@ -11,6 +13,8 @@
  * On any backend other than wasm (or when switched off with `setRnnKernels(false)`) callers use their
  * tf-ops path.
  *
+ * LSTM training: the gates are activated by wasm's vectorised Sigmoid op (the g columns doubled, so
+ * tanh(g) = 2σ(2g) − 1) and one kernel does the cell update; decoding activates in JS (lstmStep).
  * Sequence-wide inputs (the input projection xw of every step, saved activations, incoming
  * gradients) are passed whole, time-major [T, B, ·], with the step index `t` as an attribute: no
  * per-step slice op. Outputs are allocated with `makeOutput` BEFORE heap views are taken (an
@@ -28,6 +32,7 @@ type KernelParams = Parameters<tf.KernelFunc>[0];
 
 const LSTM_STEP = 'SeqserveLstmStep';
 const LSTM_STEP_GRAD = 'SeqserveLstmStepGrad';
+const LSTM_CELL = 'SeqserveLstmCell';
 const GRU_GATES = 'SeqserveGruGates';
 const GRU_OUT = 'SeqserveGruOut';
 const GRU_GRAD_OUT = 'SeqserveGruGradOut';
@@ -45,7 +50,7 @@ export function rnnKernelsActive(): boolean {
   if (!enabled || tf.getBackend() !== 'wasm') return false;
   if (!registered) {
     const kernels: [string, (p: KernelParams) => TensorInfo[]][] = [
-      [LSTM_STEP, lstmStepKernel], [LSTM_STEP_GRAD, lstmStepGradKernel],
+      [LSTM_STEP, lstmStepKernel], [LSTM_STEP_GRAD, lstmStepGradKernel], [LSTM_CELL, lstmCellKernel],
       [GRU_GATES, gruGatesKernel], [GRU_OUT, gruOutKernel], [GRU_GRAD_OUT, gruGradOutKernel], [GRU_GRAD_GATES, gruGradGatesKernel],
     ];
     for (const [kernelName, kernelFunc] of kernels) {
@@ -85,43 +90,81 @@ export function sigmoidApprox(x: number): number {
 // LSTM (gate order i, f, g, o; Keras layout)
 
 /**
- * Forward step t. Inputs: xw [T, B, 4H] (x·W + b of every step, or [B, 4H] with t = 0), hu [B, 4H]
- * (h_{t-1}·U), c [B, H] (c_{t-1}). Outputs: h [B, H], c [B, H] and, with attr `save`, act [B, 5H]:
- * σ(i), σ(f), tanh(g), σ(o), tanh(c_t) — what the backward step needs.
+ * A decode step t (no gradient): inputs xw [T, B, 4H] (x·W + b of every step, or [B, 4H] with
+ * t = 0), hu [B, 4H] (h_{t-1}·U), c [B, H] (c_{t-1}); outputs h, c [B, H]. All activations in JS: at
+ * decode sizes (a few rows) one kernel costs less than a Sigmoid op's dispatch.
  */
 function lstmStepKernel({ inputs, backend, attrs }: KernelParams): TensorInfo[] {
   const b = backend as BackendWasm;
   const { xw, hu, c } = inputs as Record<'xw' | 'hu' | 'c', TensorInfo>;
-  const { t, save } = attrs as unknown as { t: number; save: boolean };
+  const t = (attrs as unknown as { t: number }).t;
   const [B, G] = hu.shape as [number, number];
   const H = G / 4;
   const hOut = b.makeOutput([B, H], 'float32');
   const cOut = b.makeOutput([B, H], 'float32');
-  const act = save ? b.makeOutput([B, 5 * H], 'float32') : null;
   const XW = heap(b, xw), HU = heap(b, hu), C = heap(b, c), HO = heap(b, hOut), CO = heap(b, cOut);
-  const A = act ? heap(b, act) : null;
   const base = t * B * G;
   for (let r = 0; r < B; r++) {
-    const zo = r * G, xo = base + zo, so = r * H, ao = r * 5 * H;
+    const zo = r * G, xo = base + zo, so = r * H;
     for (let j = 0; j < H; j++) {
       const i = sigmoidApprox(XW[xo + j]! + HU[zo + j]!);
       const f = sigmoidApprox(XW[xo + H + j]! + HU[zo + H + j]!);
       const g = tanhApprox(XW[xo + 2 * H + j]! + HU[zo + 2 * H + j]!);
       const o = sigmoidApprox(XW[xo + 3 * H + j]! + HU[zo + 3 * H + j]!);
       const cn = f * C[so + j]! + i * g;
+      CO[so + j] = cn;
+      HO[so + j] = o * tanhApprox(cn);
+    }
+  }
+  return [hOut, cOut];
+}
+
+/**
+ * The cell update of a training step from gates activated by wasm's Sigmoid op (XNNPACK's,
+ * vectorised: ~1 ns per element against ~6 ns for the scalar JS activations; wasm's Tanh is not
+ * vectorised, ~7 ns). Input sig [B, 4H] = σ of the pre-activations with the g quarter's scaled by 2
+ * (the caller scales the g columns of W, U and b), so tanh(g) = 2·σ(2g) − 1 here; c [B, H].
+ * Outputs h, c [B, H] and act [B, 5H]: σ(i), σ(f), tanh(g), σ(o), tanh(c_t), what the backward step needs.
+ */
+function lstmCellKernel({ inputs, backend }: KernelParams): TensorInfo[] {
+  const b = backend as BackendWasm;
+  const { sig, c } = inputs as Record<'sig' | 'c', TensorInfo>;
+  const [B, G] = sig.shape as [number, number];
+  const H = G / 4;
+  const hOut = b.makeOutput([B, H], 'float32');
+  const cOut = b.makeOutput([B, H], 'float32');
+  const act = b.makeOutput([B, 5 * H], 'float32');
+  const S = heap(b, sig), C = heap(b, c), HO = heap(b, hOut), CO = heap(b, cOut), A = heap(b, act);
+  for (let r = 0; r < B; r++) {
+    const zo = r * G, so = r * H, ao = r * 5 * H;
+    for (let j = 0; j < H; j++) {
+      const i = S[zo + j]!, f = S[zo + H + j]!, g = 2 * S[zo + 2 * H + j]! - 1, o = S[zo + 3 * H + j]!;
+      const cn = f * C[so + j]! + i * g;
       const tc = tanhApprox(cn);
       CO[so + j] = cn;
       HO[so + j] = o * tc;
-      if (A) {
-        A[ao + j] = i;
-        A[ao + H + j] = f;
-        A[ao + 2 * H + j] = g;
-        A[ao + 3 * H + j] = o;
-        A[ao + 4 * H + j] = tc;
-      }
+      A[ao + j] = i;
+      A[ao + H + j] = f;
+      A[ao + 2 * H + j] = g;
+      A[ao + 3 * H + j] = o;
+      A[ao + 4 * H + j] = tc;
     }
   }
-  return act ? [hOut, cOut, act] : [hOut, cOut];
+  return [hOut, cOut, act];
+}
+
+/**
+ * LSTM training step from pre-activations z [B, 4H] whose g quarter is doubled (see lstmCellKernel
+ * and `doubleCellGate`): [h, c, act].
+ */
+export function lstmCell(z2: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D[] {
+  return run(LSTM_CELL, { sig: tf.sigmoid(z2), c }, {}) as tf.Tensor2D[];
+}
+
+/** w [·, 4H] or [4H] with its g-gate quarter (columns 2H…3H) times 2, for lstmCell. */
+export function doubleCellGate<T extends tf.Tensor>(w: T): T {
+  const H = w.shape[w.rank - 1]! / 4;
+  return tf.tidy(() => tf.mul(w, tf.concat([tf.ones([2 * H]), tf.fill([H], 2), tf.ones([H])]))) as T;
 }
 
 /**
@@ -158,9 +201,9 @@ function lstmStepGradKernel({ inputs, backend, attrs }: KernelParams): TensorInf
   return [dzOut, dcOut];
 }
 
-/** LSTM forward step t (see lstmStepKernel): [h, c] or, with save, [h, c, act]. */
-export function lstmStep(xw: tf.Tensor, hu: tf.Tensor2D, c: tf.Tensor2D, t: number, save: boolean): tf.Tensor2D[] {
-  return run(LSTM_STEP, { xw, hu, c }, { t, save }) as tf.Tensor2D[];
+/** LSTM decode step t (see lstmStepKernel): [h, c]. */
+export function lstmStep(xw: tf.Tensor, hu: tf.Tensor2D, c: tf.Tensor2D, t: number): [tf.Tensor2D, tf.Tensor2D] {
+  return run(LSTM_STEP, { xw, hu, c }, { t }) as [tf.Tensor2D, tf.Tensor2D];
 }
 
 /** LSTM backward step t (see lstmStepGradKernel): [dz, dcPrev]. Missing dh/dc count as zero. */

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { columnSum } from './column-sum.ts';
 
 type TensorInfo = tf.TensorInfo;
 type KernelParams = Parameters<tf.KernelFunc>[0];
@@ -23,7 +24,6 @@ type SaveFn = (tensors: tf.Tensor[]) => void;
 
 const LN = 'SeqserveLayerNorm';
 const LN_GRAD = 'SeqserveLayerNormGrad';
-const COL_SUM = 'SeqserveColumnSum';
 
 export type FusedPiece = 'layerNorm' | 'dense' | 'gelu';
 const pieces: Record<FusedPiece, boolean> = { layerNorm: true, dense: true, gelu: true };
@@ -42,7 +42,7 @@ let registered = false;
 export function fusedKernelsActive(piece?: FusedPiece): boolean {
   if (!enabled || tf.getBackend() !== 'wasm' || (piece && !pieces[piece])) return false;
   if (!registered) {
-    for (const [kernelName, kernelFunc] of [[LN, layerNormKernel], [LN_GRAD, layerNormGradKernel], [COL_SUM, columnSumKernel]] as const) {
+    for (const [kernelName, kernelFunc] of [[LN, layerNormKernel], [LN_GRAD, layerNormGradKernel]] as const) {
       if (tf.getKernel(kernelName, 'wasm') == null) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
     }
     registered = true;
@@ -184,19 +184,6 @@ export function denseOps(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D)
   return tf.add(tf.matMul(x, kernel), bias);
 }
 
-/** x [N, M] → [M], the sum over rows (float64 accumulation). */
-function columnSumKernel({ inputs, backend }: KernelParams): TensorInfo {
-  const b = backend as BackendWasm;
-  const x = inputs.x as TensorInfo;
-  const [N, M] = x.shape as [number, number];
-  const out = b.makeOutput([M], 'float32');
-  const X = heap(b, x), O = heap(b, out);
-  const acc = new Float64Array(M);
-  for (let n = 0, o = 0; n < N; n++, o += M) for (let m = 0; m < M; m++) acc[m] += X[o + m]!;
-  O.set(acc);
-  return out;
-}
-
 /**
  * x·W + b: on wasm one _FusedMatMul (XNNPACK adds the bias) forward, and backward dx = dy·Wᵀ,
  * dW = xᵀ·dy (matmuls) and db = the column sum of dy (one JS pass instead of wasm's Sum over axis 0).
@@ -209,7 +196,7 @@ export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): t
       value: tf.fused.matMul({ a: xx, b: w, bias: bb }),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy, sw, false, true), tf.matMul(sx, dy, true, false), tf.engine().runKernel(COL_SUM, { x: dy }, {}) as tf.Tensor];
+        return [tf.matMul(dy, sw, false, true), tf.matMul(sx, dy, true, false), columnSum(dy)];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
