@@ -1,5 +1,7 @@
 // The whole training path: real server, real Redis + BullMQ, a real worker process.
 import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
 import { TINY_TEXT, get, post, startServer, startWorker, waitFor, waitForJob, wsClient } from '../helpers/app.ts';
 
 const tinyJob = (name: string, hp: Record<string, unknown> = {}) => ({
@@ -61,12 +63,32 @@ t.test('train through the queue, follow progress over WebSocket, generate from t
   t.equal(gen.json.details.model, 'tiny-lm@1');
 });
 
-t.test('cancel a running job; cancel a queued job; bad training input', async (t) => {
+/** Pids whose parent is `ppid` (Linux /proc). */
+function childPids(ppid: number): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after the last ')'.
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+t.test('cancel a running job; cancel a queued job; bad training input; TRAIN_NICE lowers the worker and its job', async (t) => {
   const s = await startServer(t);
-  startWorker(t, s.config);
+  const worker = startWorker(t, s.config, { TRAIN_NICE: '7' });
   const running = await post(`${s.url}/train`, tinyJob('long-one', { epochs: 500 }));
   const queued = await post(`${s.url}/train`, tinyJob('queued-one'));
   await waitFor(async () => (await get(`${s.url}/train/${running.json.job_id}`)).json.progress?.step > 0, 60000, 'the job to start');
+  t.equal(os.getPriority(worker.pid!), 7, 'the worker runs at TRAIN_NICE');
+  const kids = childPids(worker.pid!);
+  t.ok(kids.length >= 1, 'the job runs in a child process of the worker');
+  t.same(kids.map((p) => os.getPriority(p)), kids.map(() => 7), 'the training child inherits TRAIN_NICE');
   const cancelQueued = await post(`${s.url}/train/${queued.json.job_id}/cancel`, {});
   t.equal(cancelQueued.status, 202);
   t.equal(cancelQueued.json.status, 'cancelled');
