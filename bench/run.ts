@@ -5,6 +5,7 @@ const benches: Array<[string, string[]]> = [
   ['generation (in-process)', ['bench/generate.ts']],
   ['Seq2Seq decoding (in-process): stateful vs re-running the prefix, beam search, batched', ['bench/seq2seq.ts']],
   ['WebSocket streaming through the server (concurrent streams)', ['bench/server.ts', '--streams', '1,8,32,128', '--tokens', '200']],
+  ['serving beside a training job: TTFT of 8 WebSocket streams idle vs with a job training at TRAIN_NICE 0 and 10', ['bench/ttft-training.ts', '--nice', '0,10', '--streams', '8', '--rounds', '12']],
   ['chat sessions through the server: TTFT per turn, kept state vs re-reading the history', ['bench/chat-sessions.ts', '--turns', '10', '--rounds', '3']],
   ['soak: 10,000+ tokens through the server (tensors and RSS must stay flat)', ['bench/soak.ts', '--tokens', '10000', '--streams', '8']],
   ['training matrix: fused vs tf.layers (with and without fixes) vs PyTorch', ['bench/train-matrix.ts']],

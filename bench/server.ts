@@ -14,8 +14,8 @@
  * TFJS_BACKEND is passed to the server (default wasm, as in the tests and bench/generate.ts).
  */
 import os from 'node:os';
-import WebSocket from 'ws';
-import { PROMPT, arg, fetchWithTimeout, serverStats, sleep, startServerProcess, type ServerStats } from './lib/server-process.ts';
+import { PROMPT, arg, serverStats, sleep, startServerProcess, type ServerStats } from './lib/server-process.ts';
+import { pct, round, ttfts } from './lib/ws-round.ts';
 
 
 const streamCounts = arg('streams', '1,8,32,128')
@@ -31,97 +31,6 @@ if (streamCounts.length === 0 || !Number.isInteger(tokens) || tokens < 1 || toke
   process.exit(2);
 }
 const maxStreams = Math.max(...streamCounts);
-
-
-
-
-
-interface StreamResult {
-  sentAt: number;
-  tokenTimes: number[];
-  doneAt: number | null;
-  error: string | null;
-}
-
-/** Opens `n` sockets (bounded by the deadline); resolves when all are open. */
-async function openSockets(url: string, n: number, deadline: number): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = [];
-  try {
-    await Promise.all(
-      Array.from({ length: n }, () => {
-        const ws = new WebSocket(url);
-        sockets.push(ws);
-        return new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('socket open timed out')), Math.max(1, deadline - Date.now()));
-          ws.once('open', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          ws.once('error', (err) => {
-            clearTimeout(timer);
-            reject(err);
-          });
-        });
-      }),
-    );
-  } catch (err) {
-    for (const ws of sockets) ws.terminate();
-    throw err;
-  }
-  return sockets;
-}
-
-/** One round: `n` concurrent streams of `tokens` tokens, one per socket. */
-async function round(wsUrl: string, n: number, maxTokens: number, timeoutMs: number, idPrefix: string): Promise<StreamResult[]> {
-  const deadline = Date.now() + timeoutMs;
-  const sockets = await openSockets(wsUrl, n, deadline);
-  const results: StreamResult[] = sockets.map(() => ({ sentAt: 0, tokenTimes: [], doneAt: null, error: null }));
-  try {
-    const finished = sockets.map(
-      (ws, i) =>
-        new Promise<void>((resolve) => {
-          const r = results[i]!;
-          const timer = setTimeout(() => end('timed out'), Math.max(1, deadline - Date.now()));
-          let settled = false;
-          const end = (error: string | null) => {
-            if (settled) return; // e.g. the close that follows our own terminate() after `done`
-            settled = true;
-            if (error) r.error ??= error;
-            clearTimeout(timer);
-            resolve();
-          };
-          ws.on('message', (data) => {
-            const now = performance.now();
-            const f = JSON.parse(String(data));
-            if (f.type === 'token') r.tokenTimes.push(now);
-            else if (f.type === 'done') {
-              r.doneAt = now;
-              end(null);
-            } else if (f.type === 'error') end(`${f.error?.code}: ${f.error?.message}`);
-          });
-          ws.once('close', () => end('socket closed'));
-          ws.on('error', (err) => end(err.message));
-        }),
-    );
-    sockets.forEach((ws, i) => {
-      const parameters = sample ? { max_new_tokens: maxTokens, temperature: 0.8, seed: 1000 + i } : { max_new_tokens: maxTokens, do_sample: false };
-      const frame = { type: 'generate', id: `${idPrefix}-${i}`, model: modelName, prompt: PROMPT, parameters };
-      results[i]!.sentAt = performance.now();
-      ws.send(JSON.stringify(frame));
-    });
-    await Promise.all(finished);
-  } finally {
-    for (const ws of sockets) ws.terminate();
-  }
-  return results;
-}
-
-/** Nearest-rank percentile of an unsorted list (NaN when empty). */
-function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
 
 const ms = (x: number) => (Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
@@ -140,19 +49,19 @@ let exitCode = 0;
 try {
 
   // Warm-up: loads the model into the server's cache and JIT-warms both sides.
-  const warm = await round(wsUrl, 1, 20, 60000, 'warm');
+  const warm = await round(wsUrl, { n: 1, maxTokens: 20, timeoutMs: 60000, idPrefix: 'warm', model: modelName, sample });
   if (warm[0]!.error) throw new Error(`warm-up failed: ${warm[0]!.error}`);
 
   const rows: Array<{ n: number; agg: number; perStream: number; ttft50: number; ttft99: number; itl50: number; itl99: number; before: ServerStats; after: ServerStats; got: number; errors: string[] }> = [];
   for (const n of streamCounts) {
     const before = await serverStats(base);
-    const results = await round(wsUrl, n, tokens, roundTimeoutMs, `n${n}`);
+    const results = await round(wsUrl, { n, maxTokens: tokens, timeoutMs: roundTimeoutMs, idPrefix: `n${n}`, model: modelName, sample });
     await sleep(200); // let the server finish releasing the sockets' state
     const after = await serverStats(base);
     const firstSend = Math.min(...results.map((r) => r.sentAt));
     const lastEnd = Math.max(...results.map((r) => r.doneAt ?? r.tokenTimes.at(-1) ?? r.sentAt));
     const got = results.reduce((a, r) => a + r.tokenTimes.length, 0);
-    const ttft = results.filter((r) => r.tokenTimes.length > 0).map((r) => r.tokenTimes[0]! - r.sentAt);
+    const ttft = ttfts(results);
     const itl: number[] = [];
     for (const r of results) for (let i = 1; i < r.tokenTimes.length; i++) itl.push(r.tokenTimes[i]! - r.tokenTimes[i - 1]!);
     const perStream = results

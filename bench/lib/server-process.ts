@@ -56,6 +56,8 @@ export async function serverStats(base: string): Promise<ServerStats> {
 
 export interface ServerProcess {
   base: string;
+  /** The environment the server runs with (a worker started with it shares its queue and dirs). */
+  env: NodeJS.ProcessEnv;
   wsUrl: string;
   /** The /health body once the server answers (bounded: 60 s, 300 polls). */
   health: { backend?: { name?: string } } & Record<string, unknown>;
@@ -70,23 +72,20 @@ export async function startServerProcess(opts: { tmpPrefix: string; env: Record<
   const port = await freePort();
   const base = `http://${HOST}:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${opts.tmpPrefix}-`));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST,
-      LOG_LEVEL: 'silent',
-      MODELS_DIR: path.join(ROOT, 'models'),
-      DATA_DIR: dataDir,
-      QUEUE_PREFIX: `${opts.tmpPrefix}-${randomBytes(5).toString('hex')}`,
-      TFJS_BACKEND: process.env.TFJS_BACKEND ?? 'wasm',
-      MAX_WS_INFLIGHT: '16',
-      RATE_LIMIT_PER_MINUTE: '0',
-      ...opts.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST,
+    LOG_LEVEL: 'silent',
+    MODELS_DIR: path.join(ROOT, 'models'),
+    DATA_DIR: dataDir,
+    QUEUE_PREFIX: `${opts.tmpPrefix}-${randomBytes(5).toString('hex')}`,
+    TFJS_BACKEND: process.env.TFJS_BACKEND ?? 'wasm',
+    MAX_WS_INFLIGHT: '16',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...opts.env,
+  };
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let childOut = '';
   child.stdout!.on('data', (d) => (childOut = (childOut + d).slice(-4000)));
   child.stderr!.on('data', (d) => (childOut = (childOut + d).slice(-4000)));
@@ -111,7 +110,7 @@ export async function startServerProcess(opts: { tmpPrefix: string; env: Record<
       const res = await fetchWithTimeout(`${base}/health`, 1000);
       if (res.ok) {
         const health = (await res.json()) as ServerProcess['health'];
-        return { base, wsUrl: `ws://${HOST}:${port}/ws`, health, output: () => childOut, stop };
+        return { base, env, wsUrl: `ws://${HOST}:${port}/ws`, health, output: () => childOut, stop };
       }
     } catch {
       /* not up yet */
@@ -120,4 +119,26 @@ export async function startServerProcess(opts: { tmpPrefix: string; env: Record<
   }
   await stop();
   throw new Error(`server did not answer /health within 60 s:\n${childOut}`);
+}
+
+/** A training worker (src/worker.ts) on the server's queue and dirs, with `env` on top; `stop()` SIGTERMs it (SIGKILL after 10 s). */
+export function startWorkerProcess(server: ServerProcess, env: Record<string, string>): { stop(): Promise<void>; output(): string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { cwd: ROOT, env: { ...server.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  process.on('exit', () => {
+    if (alive()) child.kill('SIGKILL');
+  });
+  return {
+    output: () => out,
+    stop: async () => {
+      if (!alive()) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10000)]);
+      if (alive()) child.kill('SIGKILL');
+    },
+  };
 }
