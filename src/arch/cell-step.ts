@@ -7,10 +7,11 @@
  * i, f, c, o (LSTM) and z, r, h (GRU, reset applied before the recurrent matmul as in Keras'
  * reset_after=false). Call inside tf.tidy: intermediates are not disposed here; only the returned
  * tensors are meant to outlive the step. On wasm a step is its recurrent matmul(s) plus one gate
- * kernel per matmul (rnn-kernels.ts): 2 ops for an LSTM, 4 for a GRU, against ~11 and ~14 tf ops.
+ * kernel per matmul (rnn-kernels.ts): 2 ops for an LSTM (4 with many rows: + Add and Sigmoid), 4
+ * for a GRU, against ~11 and ~14 tf ops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gruGates, gruOut, lstmStep, rnnKernelsActive } from './rnn-kernels.ts';
+import { LSTM_CELL_MIN_CELLS, gruGates, gruOut, lstmCell, lstmStep, rnnKernelsActive } from './rnn-kernels.ts';
 
 export type RecurrentKind = 'lstm' | 'gru';
 
@@ -56,16 +57,19 @@ export function cellStep(w: CellWeights, x: tf.Tensor2D, h: tf.Tensor2D, c?: tf.
  * a single step passes [B, G·H] and t = 0).
  */
 export function cellStepProjected(w: CellWeights, xw: tf.Tensor2D, h: tf.Tensor2D, c?: tf.Tensor2D, t = 0): { h: tf.Tensor2D; c?: tf.Tensor2D } {
+  const B = h.shape[0];
+  const stepRows = () => (xw.shape[0] === B ? xw : tf.slice(xw, [t * B, 0], [B, xw.shape[1]]));
   if (rnnKernelsActive()) {
     if (w.kind === 'lstm') {
-      const [hn, cn] = lstmStep(xw, tf.matMul(h, w.recurrent), c!, t);
-      return { h: hn, c: cn };
+      const [hn, cn] = B * w.units >= LSTM_CELL_MIN_CELLS
+        ? lstmCell(tf.add(stepRows(), tf.matMul(h, w.recurrent)), c!, false)
+        : lstmStep(xw, tf.matMul(h, w.recurrent), c!, t);
+      return { h: hn!, c: cn! };
     }
     const [zr, rh] = gruGates(xw, tf.matMul(h, w.recurrentZR!), h, t);
     return { h: gruOut(xw, tf.matMul(rh, w.recurrentH!), zr, h, t)[0] };
   }
-  const B = h.shape[0];
-  const xwt = xw.shape[0] === B ? xw : tf.slice(xw, [t * B, 0], [B, xw.shape[1]]);
+  const xwt = stepRows();
   if (w.kind === 'lstm') {
     const z = tf.add(xwt, tf.matMul(h, w.recurrent));
     const [gi, gf, gc, go] = tf.split(z, 4, 1);

@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { columnSum } from './column-sum.ts';
 import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
-import { doubleCellGate, lstmCell, lstmStepGrad, rnnKernelsActive } from './rnn-kernels.ts';
+import { lstmCell, lstmStepGrad, rnnKernelsActive } from './rnn-kernels.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -93,25 +93,23 @@ function splitStateGrad(dy: tf.Tensor, withState: boolean, T: number): { dyH: tf
 }
 
 /**
- * The wasm path (rnn-kernels.ts): per step one h·U matmul and one gate kernel forward, one gate-gradient
- * kernel and one dz·Uᵀ matmul backward. Saved: x (time-major rows), W, U, h0, h of every step,
+ * The wasm path (rnn-kernels.ts): per step forward the h·U matmul, an Add, one Sigmoid op and one cell
+ * kernel; backward one gate-gradient kernel and the dz·Uᵀ matmul. Saved: x (time-major rows), W, U, h0, h of every step,
  * c_0 … c_T and the gate activations [T, B, 5H].
  */
 const lstmForwardKernels: SequenceFn = (x, W, U, b, h0, c0, withState, save) => {
   const [B, T, inDim] = x.shape;
   const H = U.shape[0];
   const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
-  // The g-gate columns doubled so that one Sigmoid op activates all four gates (lstmCell).
-  const U2 = doubleCellGate(U);
-  const xw2 = tf.fused.matMul({ a: xtm, b: doubleCellGate(W), bias: doubleCellGate(b) }); // [T·B, 4H], time-major rows
-  const xws = tf.unstack(tf.reshape(xw2, [T, B, 4 * H]));
+  const xw = tf.fused.matMul({ a: xtm, b: W, bias: b }); // [T·B, 4H], time-major rows
+  const xws = tf.unstack(tf.reshape(xw, [T, B, 4 * H]));
   let h: tf.Tensor2D = h0;
   let c: tf.Tensor2D = c0;
   const hs: tf.Tensor2D[] = [];
   const cs: tf.Tensor2D[] = [c0];
   const acts: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    const [hn, cn, act] = lstmCell(tf.add(xws[t]!, tf.matMul(h, U2)), c);
+    const [hn, cn, act] = lstmCell(tf.add(xws[t]!, tf.matMul(h, U)), c, true);
     h = hn!;
     c = cn!;
     hs.push(h);

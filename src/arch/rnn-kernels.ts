@@ -13,8 +13,8 @@
  * On any backend other than wasm (or when switched off with `setRnnKernels(false)`) callers use their
  * tf-ops path.
  *
- * LSTM training: the gates are activated by wasm's vectorised Sigmoid op (the g columns doubled, so
- * tanh(g) = 2σ(2g) − 1) and one kernel does the cell update; decoding activates in JS (lstmStep).
+ * LSTM training (and decoding of many rows): the gates are activated by wasm's vectorised Sigmoid op
+ * and one kernel does the cell update (lstmCell); decoding of a few rows activates in JS (lstmStep).
  * Sequence-wide inputs (the input projection xw of every step, saved activations, incoming
  * gradients) are passed whole, time-major [T, B, ·], with the step index `t` as an attribute: no
  * per-step slice op. Outputs are allocated with `makeOutput` BEFORE heap views are taken (an
@@ -120,52 +120,59 @@ function lstmStepKernel({ inputs, backend, attrs }: KernelParams): TensorInfo[] 
 }
 
 /**
- * The cell update of a training step from gates activated by wasm's Sigmoid op (XNNPACK's,
- * vectorised: ~1 ns per element against ~6 ns for the scalar JS activations; wasm's Tanh is not
- * vectorised, ~7 ns). Input sig [B, 4H] = σ of the pre-activations with the g quarter's scaled by 2
- * (the caller scales the g columns of W, U and b), so tanh(g) = 2·σ(2g) − 1 here; c [B, H].
- * Outputs h, c [B, H] and act [B, 5H]: σ(i), σ(f), tanh(g), σ(o), tanh(c_t), what the backward step needs.
+ * The cell update from gates activated by wasm's Sigmoid op (XNNPACK's, vectorised: ~1 ns per element
+ * against ~6 ns for the scalar JS activations here; wasm's Tanh op is not vectorised, ~7 ns).
+ * Inputs: sig [B, 4H] = σ of the gate pre-activations, c [B, H]. tanh(g) comes from s = σ(g) exactly:
+ * with u = 2s − 1 = tanh(g/2), tanh(g) = 2u / (1 + u²). Outputs h, c [B, H] and, with attr `save`,
+ * act [B, 5H]: σ(i), σ(f), tanh(g), σ(o), tanh(c_t), what the backward step needs.
  */
-function lstmCellKernel({ inputs, backend }: KernelParams): TensorInfo[] {
+function lstmCellKernel({ inputs, backend, attrs }: KernelParams): TensorInfo[] {
   const b = backend as BackendWasm;
   const { sig, c } = inputs as Record<'sig' | 'c', TensorInfo>;
+  const save = (attrs as unknown as { save: boolean }).save;
   const [B, G] = sig.shape as [number, number];
   const H = G / 4;
   const hOut = b.makeOutput([B, H], 'float32');
   const cOut = b.makeOutput([B, H], 'float32');
-  const act = b.makeOutput([B, 5 * H], 'float32');
-  const S = heap(b, sig), C = heap(b, c), HO = heap(b, hOut), CO = heap(b, cOut), A = heap(b, act);
+  const act = save ? b.makeOutput([B, 5 * H], 'float32') : null;
+  const S = heap(b, sig), C = heap(b, c), HO = heap(b, hOut), CO = heap(b, cOut);
+  const A = act ? heap(b, act) : null;
   for (let r = 0; r < B; r++) {
     const zo = r * G, so = r * H, ao = r * 5 * H;
     for (let j = 0; j < H; j++) {
-      const i = S[zo + j]!, f = S[zo + H + j]!, g = 2 * S[zo + 2 * H + j]! - 1, o = S[zo + 3 * H + j]!;
+      const i = S[zo + j]!, f = S[zo + H + j]!, o = S[zo + 3 * H + j]!;
+      const u = 2 * S[zo + 2 * H + j]! - 1;
+      const g = (2 * u) / (1 + u * u);
       const cn = f * C[so + j]! + i * g;
       const tc = tanhApprox(cn);
       CO[so + j] = cn;
       HO[so + j] = o * tc;
-      A[ao + j] = i;
-      A[ao + H + j] = f;
-      A[ao + 2 * H + j] = g;
-      A[ao + 3 * H + j] = o;
-      A[ao + 4 * H + j] = tc;
+      if (A) {
+        A[ao + j] = i;
+        A[ao + H + j] = f;
+        A[ao + 2 * H + j] = g;
+        A[ao + 3 * H + j] = o;
+        A[ao + 4 * H + j] = tc;
+      }
     }
   }
-  return [hOut, cOut, act];
+  return act ? [hOut, cOut, act] : [hOut, cOut];
 }
 
 /**
- * LSTM training step from pre-activations z [B, 4H] whose g quarter is doubled (see lstmCellKernel
- * and `doubleCellGate`): [h, c, act].
+ * LSTM step from the gate pre-activations z [B, 4H]: one Sigmoid op and one cell kernel (see
+ * lstmCellKernel). Returns [h, c] or, with `save`, [h, c, act].
  */
-export function lstmCell(z2: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D[] {
-  return run(LSTM_CELL, { sig: tf.sigmoid(z2), c }, {}) as tf.Tensor2D[];
+export function lstmCell(z: tf.Tensor2D, c: tf.Tensor2D, save: boolean): tf.Tensor2D[] {
+  return run(LSTM_CELL, { sig: tf.sigmoid(z), c }, { save }) as tf.Tensor2D[];
 }
 
-/** w [·, 4H] or [4H] with its g-gate quarter (columns 2H…3H) times 2, for lstmCell. */
-export function doubleCellGate<T extends tf.Tensor>(w: T): T {
-  const H = w.shape[w.rank - 1]! / 4;
-  return tf.tidy(() => tf.mul(w, tf.concat([tf.ones([2 * H]), tf.fill([H], 2), tf.ones([H])]))) as T;
-}
+/**
+ * Decoding: below this many cells per step (B·H) the all-JS step kernel (lstmStep) is faster than a
+ * Sigmoid op plus the cell kernel (lstmCell): the op's dispatch (~10 µs) outweighs the JS
+ * activations' extra ~17 ns per cell (measured on the build machine).
+ */
+export const LSTM_CELL_MIN_CELLS = 1024;
 
 /**
  * Backward step t. Inputs: dy [T, B, H] (gradient reaching h_t from outside the recurrence), dh

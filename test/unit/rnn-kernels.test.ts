@@ -95,9 +95,9 @@ for (const kind of ['lstm', 'gru'] as const) {
     }
   });
 
-  t.test(`${kind}: a decode step (cellStepProjected) through the kernels equals the tf-ops path, at any step of a prefill projection`, async (t) => {
+  // [3, …, 5]: few cells (an LSTM runs the all-JS step kernel); [8, …, 128]: B·H = 1024 (Sigmoid op + cell kernel)
+  for (const [B, T, In, H] of [[3, 4, 6, 5], [8, 3, 4, 128]] as const) t.test(`${kind}: a decode step (cellStepProjected) of [${B}, ${H}] through the kernels equals the tf-ops path, at any step of a prefill projection`, async (t) => {
     const G = kind === 'lstm' ? 4 : 3;
-    const [B, T, In, H] = [3, 4, 6, 5];
     const w = prepareCell(
       kind,
       tf.randomNormal([In, G * H], 0, 0.6, 'float32', 11) as tf.Tensor2D,
