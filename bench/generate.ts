@@ -3,8 +3,13 @@
  * (prefill once, one recurrent step per token) against the classic baseline that re-runs a 64-token
  * window per generated token. Ratios are measured in one run; absolute figures depend on the load.
  *
- *   node --import tsx bench/generate.ts [--model kjv-char] [--tokens 400] [--runs 3]
+ * Also stateful greedy decoding of --batch rows at once in-process (the batcher's step, no server),
+ * and, with --torch, the same two measurements of PyTorch (bench/torch_generate.py, one thread as
+ * tf.js wasm, same sizes) run by this command, with the ratios.
+ *
+ *   node --import tsx bench/generate.ts [--model kjv-char] [--tokens 400] [--runs 3] [--batch 32] [--torch]
  */
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.ts';
 import { ModelStore } from '../src/store/registry.ts';
@@ -22,6 +27,8 @@ const arg = (name: string, dflt: string) => {
 const modelName = arg('model', 'kjv-char');
 const tokens = Number(arg('tokens', '400'));
 const runs = Number(arg('runs', '3'));
+const batch = Number(arg('batch', '32'));
+const withTorch = process.argv.includes('--torch');
 
 const backend = await initBackend((process.env.TFJS_BACKEND as 'wasm') ?? 'wasm');
 const cache = new ModelCache(new ModelStore(process.env.MODELS_DIR ?? 'models'), 1);
@@ -52,10 +59,34 @@ async function windowRerun(n: number): Promise<number> {
   return n / ((performance.now() - t0) / 1000);
 }
 
+/** Greedy stateful decoding of `batch` rows in lock-step (what the continuous batcher does per step), tokens/s summed over rows. */
+async function batched(n: number): Promise<number> {
+  if (!(model.lm instanceof RecurrentLanguageModel)) throw new Error('this bench steps a recurrent model');
+  const lm = model.lm;
+  let state = lm.initialState(batch);
+  let ids: Int32Array = new Int32Array(batch);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const { state: next, logits } = lm.step(ids, state);
+    disposeState(state);
+    state = next;
+    const best = tf.tidy(() => tf.argMax(logits, 1));
+    ids = (await best.data()) as Int32Array;
+    tf.dispose([best, logits]);
+  }
+  disposeState(state);
+  return (batch * n) / ((performance.now() - t0) / 1000);
+}
+
 await stateful(); // warm-up
+await batched(20);
 const before = tf.memory().numTensors;
 const results: { stateful: number; window: number }[] = [];
-for (let r = 0; r < runs; r++) results.push({ stateful: await stateful(), window: await windowRerun(Math.min(tokens, 100)) });
+const batchedRuns: number[] = [];
+for (let r = 0; r < runs; r++) {
+  results.push({ stateful: await stateful(), window: await windowRerun(Math.min(tokens, 100)) });
+  batchedRuns.push(await batched(tokens));
+}
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = median(results.map((r) => r.stateful));
 const w = median(results.map((r) => r.window));
@@ -65,6 +96,22 @@ console.log('|---|---|');
 console.log(`| stateful (prefill once, one step per token) | ${s.toFixed(0)} |`);
 console.log(`| window re-run (64 tokens per generated token) | ${w.toFixed(0)} |`);
 console.log(`| ratio | ${(s / w).toFixed(1)}× |`);
+const bt = median(batchedRuns);
+console.log(`| stateful, batch ${batch} in lock-step (tokens summed over rows) | ${bt.toFixed(0)} |`);
+if (withTorch) {
+  const units = String(model.manifest.hyperparameters.units ?? 256);
+  const r = spawnSync('/usr/bin/python3', ['bench/torch_generate.py', '--vocab', String(model.tokenizer.vocabSize), '--units', units, '--batches', `1,${batch}`, '--tokens', String(tokens), '--threads', '1'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`PyTorch reference failed: ${r.stderr.slice(-500)}`);
+  } else {
+    const torch = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { torch: string; tokensPerSec: Record<string, number> };
+    const t1 = torch.tokensPerSec['1']!, tb = torch.tokensPerSec[String(batch)]!;
+    console.log(`| PyTorch ${torch.torch} (1 thread), batch 1 | ${t1} |`);
+    console.log(`| PyTorch, batch ${batch} | ${tb} |`);
+    console.log(`| ours / PyTorch, batch 1 | ${(s / t1).toFixed(2)}× |`);
+    console.log(`| ours / PyTorch, batch ${batch} | ${(bt / tb).toFixed(2)}× |`);
+  }
+}
 console.log(`tensors before/after the measured runs: ${before}/${tf.memory().numTensors}`);
 lease.release();
 await cache.clear();
