@@ -7,11 +7,11 @@
  * i, f, c, o (LSTM) and z, r, h (GRU, reset applied before the recurrent matmul as in Keras'
  * reset_after=false). Call inside tf.tidy: intermediates are not disposed here; only the returned
  * tensors are meant to outlive the step. On wasm a step is its recurrent matmul(s) plus one gate
- * kernel per matmul (rnn-kernels.ts): 2 ops for an LSTM (4 with many rows: + Add and Sigmoid), 4
- * for a GRU, against ~11 and ~14 tf ops.
+ * kernel per matmul (rnn-kernels.ts): 2 ops for an LSTM, 4 for a GRU (with many rows, an Add and a
+ * Sigmoid op more per matmul), against ~11 and ~14 tf ops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LSTM_CELL_MIN_CELLS, gruGates, gruOut, lstmCell, lstmStep, rnnKernelsActive } from './rnn-kernels.ts';
+import { GRU_SIG_MIN_CELLS, LSTM_CELL_MIN_CELLS, gruGates, gruOut, gruStepSig, lstmCell, lstmStep, rnnKernelsActive } from './rnn-kernels.ts';
 
 export type RecurrentKind = 'lstm' | 'gru';
 
@@ -65,6 +65,10 @@ export function cellStepProjected(w: CellWeights, xw: tf.Tensor2D, h: tf.Tensor2
         ? lstmCell(tf.add(stepRows(), tf.matMul(h, w.recurrent)), c!, false)
         : lstmStep(xw, tf.matMul(h, w.recurrent), c!, t);
       return { h: hn!, c: cn! };
+    }
+    if (B * w.units >= GRU_SIG_MIN_CELLS) {
+      const [xzr, xh] = tf.split(stepRows(), [2 * w.units, w.units], 1) as [tf.Tensor2D, tf.Tensor2D];
+      return { h: gruStepSig(xzr, xh, h, w.recurrentZR!, w.recurrentH!)[0] };
     }
     const [zr, rh] = gruGates(xw, tf.matMul(h, w.recurrentZR!), h, t);
     return { h: gruOut(xw, tf.matMul(rh, w.recurrentH!), zr, h, t)[0] };

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { columnSum } from './column-sum.ts';
 import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
-import { gruGates, gruGradGates, gruGradOut, gruOut, rnnKernelsActive } from './rnn-kernels.ts';
+import { gruGradGates, gruGradOut, gruStepSig, rnnKernelsActive } from './rnn-kernels.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -52,23 +52,26 @@ type SequenceFn = (x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1
 };
 
 /**
- * The wasm path (rnn-kernels.ts): per step forward two matmuls (h·Uzr, (r⊙h)·Uh) each followed by one
- * gate kernel; backward two gate-gradient kernels and two matmuls. Saves what the tf-ops path saves.
+ * The wasm path (rnn-kernels.ts): per step forward two matmuls (h·Uzr, (r⊙h)·Uh), each followed by an
+ * Add, a Sigmoid op and one kernel (gruStepSig); backward two gate-gradient kernels and two matmuls.
+ * Saves what the tf-ops path saves.
  */
 const gruForwardKernels: SequenceFn = (x, W, U, b, h0, save) => {
   const [B, T, inDim] = x.shape;
   const H = U.shape[0];
   const [Uzr, Uh] = tf.split(U, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
   const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
-  const xw = tf.fused.matMul({ a: xtm, b: W, bias: b }); // [T·B, 3H], time-major rows
+  const xw = tf.reshape(tf.fused.matMul({ a: xtm, b: W, bias: b }), [T, B, 3 * H]);
+  const [xzrAll, xhAll] = tf.split(xw, [2 * H, H], 2);
+  const xzrs = tf.unstack(xzrAll!) as tf.Tensor2D[];
+  const xhs = tf.unstack(xhAll!) as tf.Tensor2D[];
   let h: tf.Tensor2D = h0;
   const hs: tf.Tensor2D[] = [];
   const zrs: tf.Tensor2D[] = [];
   const hhs: tf.Tensor2D[] = [];
   const rhs: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    const [zr, rh] = gruGates(xw, tf.matMul(h, Uzr), h, t);
-    const [hn, hh] = gruOut(xw, tf.matMul(rh, Uh), zr, h, t);
+    const [hn, zr, rh, hh] = gruStepSig(xzrs[t]!, xhs[t]!, h, Uzr, Uh);
     h = hn;
     hs.push(h);
     zrs.push(zr);

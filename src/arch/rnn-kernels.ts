@@ -37,6 +37,8 @@ const GRU_GATES = 'SeqserveGruGates';
 const GRU_OUT = 'SeqserveGruOut';
 const GRU_GRAD_OUT = 'SeqserveGruGradOut';
 const GRU_GRAD_GATES = 'SeqserveGruGradGates';
+const GRU_RESET = 'SeqserveGruReset';
+const GRU_OUT_SIG = 'SeqserveGruOutSig';
 
 let enabled = true;
 /** Test/bench hook: false makes every caller use its tf-ops path. */
@@ -49,9 +51,10 @@ let registered = false;
 export function rnnKernelsActive(): boolean {
   if (!enabled || tf.getBackend() !== 'wasm') return false;
   if (!registered) {
-    const kernels: [string, (p: KernelParams) => TensorInfo[]][] = [
+    const kernels: [string, (p: KernelParams) => TensorInfo | TensorInfo[]][] = [
       [LSTM_STEP, lstmStepKernel], [LSTM_STEP_GRAD, lstmStepGradKernel], [LSTM_CELL, lstmCellKernel],
       [GRU_GATES, gruGatesKernel], [GRU_OUT, gruOutKernel], [GRU_GRAD_OUT, gruGradOutKernel], [GRU_GRAD_GATES, gruGradGatesKernel],
+      [GRU_RESET, gruResetKernel], [GRU_OUT_SIG, gruOutSigKernel],
     ];
     for (const [kernelName, kernelFunc] of kernels) {
       if (tf.getKernel(kernelName, 'wasm') == null) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
@@ -268,6 +271,45 @@ function gruOutKernel({ inputs, backend, attrs }: KernelParams): TensorInfo[] {
   return [hOut, hhOut];
 }
 
+/** zr [B, 2H] (σ of the z, r pre-activations), h [B, H] → rh [B, H] = r ⊙ h. */
+function gruResetKernel({ inputs, backend }: KernelParams): TensorInfo {
+  const b = backend as BackendWasm;
+  const { zr, h } = inputs as Record<'zr' | 'h', TensorInfo>;
+  const [B, H] = h.shape as [number, number];
+  const rhOut = b.makeOutput([B, H], 'float32');
+  const ZR = heap(b, zr), Hs = heap(b, h), RH = heap(b, rhOut);
+  for (let r = 0; r < B; r++) {
+    const uo = r * 2 * H + H, so = r * H;
+    for (let j = 0; j < H; j++) RH[so + j] = ZR[uo + j]! * Hs[so + j]!;
+  }
+  return rhOut;
+}
+
+/**
+ * Output of a step from s [B, H] = σ(candidate pre-activation) (wasm's vectorised Sigmoid op; tanh
+ * from it exactly: u = 2s − 1, hh = 2u / (1 + u²)), zr [B, 2H], h [B, H] (h_{t-1}). Outputs h' [B, H]
+ * and hh [B, H].
+ */
+function gruOutSigKernel({ inputs, backend }: KernelParams): TensorInfo[] {
+  const b = backend as BackendWasm;
+  const { s: sig, zr, h } = inputs as Record<'s' | 'zr' | 'h', TensorInfo>;
+  const [B, H] = h.shape as [number, number];
+  const hOut = b.makeOutput([B, H], 'float32');
+  const hhOut = b.makeOutput([B, H], 'float32');
+  const S = heap(b, sig), ZR = heap(b, zr), Hs = heap(b, h), HO = heap(b, hOut), HH = heap(b, hhOut);
+  for (let r = 0; r < B; r++) {
+    const so = r * H, zo = r * 2 * H;
+    for (let j = 0; j < H; j++) {
+      const u = 2 * S[so + j]! - 1;
+      const hh = (2 * u) / (1 + u * u);
+      const z = ZR[zo + j]!;
+      HH[so + j] = hh;
+      HO[so + j] = hh + z * (Hs[so + j]! - hh);
+    }
+  }
+  return [hOut, hhOut];
+}
+
 /**
  * First half of backward step t. Inputs: dy [T, B, H], dhA, dhB [B, H] (the two parts of the
  * gradient from step t+1: dh·z + drh·r, and dzr·Uzrᵀ; ignored when attr hasDh is false), zr
@@ -327,6 +369,22 @@ function gruGradGatesKernel({ inputs, backend, attrs }: KernelParams): TensorInf
 export function gruGates(xw: tf.Tensor, hu: tf.Tensor2D, h: tf.Tensor2D, t: number): [tf.Tensor2D, tf.Tensor2D] {
   return run(GRU_GATES, { xw, hu, h }, { t }) as [tf.Tensor2D, tf.Tensor2D];
 }
+
+/**
+ * A GRU step from the projected input of the step, xzr [B, 2H] and xh [B, H], with wasm's Sigmoid op
+ * activating the gates (two Add, two Sigmoid, two matmuls, two kernels: cheaper than the all-JS
+ * gruGates/gruOut from ~1024 cells per step on). Returns [h', zr, rh, hh].
+ */
+export function gruStepSig(xzr: tf.Tensor2D, xh: tf.Tensor2D, h: tf.Tensor2D, Uzr: tf.Tensor2D, Uh: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const zr = tf.sigmoid(tf.add(xzr, tf.matMul(h, Uzr))) as tf.Tensor2D;
+  const rh = tf.engine().runKernel(GRU_RESET, { zr, h }, {}) as tf.Tensor2D;
+  const s = tf.sigmoid(tf.add(xh, tf.matMul(rh, Uh)));
+  const [hn, hh] = run(GRU_OUT_SIG, { s, zr, h }, {}) as [tf.Tensor2D, tf.Tensor2D];
+  return [hn, zr, rh, hh];
+}
+
+/** Decoding: from this many cells per step (B·H) on, a GRU step uses gruStepSig (see LSTM_CELL_MIN_CELLS). */
+export const GRU_SIG_MIN_CELLS = 1024;
 
 /** GRU output of step t (see gruOutKernel): [h', hh]. */
 export function gruOut(xw: tf.Tensor, ru: tf.Tensor2D, zr: tf.Tensor2D, h: tf.Tensor2D, t: number): [tf.Tensor2D, tf.Tensor2D] {
