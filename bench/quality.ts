@@ -18,7 +18,9 @@
  *          --heldout N (200), --minutes M (training time budget per task, 18: training plus the held-out decoding stays within 20), --seed S (7),
  *          --out FILE (JSON results, default bench/out/quality-<task>.json),
  *          --settings JSON ({tokenizer?, hyperparameters?} added to the request — NOT the defaults:
- *          for finding which setting fixes a default that misses its target; printed with the results).
+ *          for finding which setting fixes a default that misses its target; printed with the results),
+ *          --decodings JSON (an array of Seq2Seq `parameters` objects: after the default decoding, the
+ *          same model scores each of them on the same held-out rows).
  * Results: bench/README.md "Quality on real data".
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,7 @@ import { describeDataset } from '../src/train/records.ts';
 import { HYPERPARAMETER_DEFAULTS, type TrainRequest } from '../src/schemas/train.ts';
 import { loadRealRows, splitRealRows, type RealTask } from '../scripts/real-data/splits.ts';
 import { scoreHeldOut, type HeldOutScores } from '../scripts/real-data/score-heldout.ts';
+import type { Seq2SeqParameterInput } from '../src/infer/params.ts';
 
 const which = arg('task', 'all');
 const tasks: RealTask[] = which === 'all' ? ['translate', 'summarize'] : [which as RealTask];
@@ -44,6 +47,7 @@ const heldOutRows = Number(arg('heldout', '200'));
 const minutes = Number(arg('minutes', '18'));
 const seed = Number(arg('seed', '7'));
 const settings = JSON.parse(arg('settings', '{}')) as Pick<TrainRequest, 'tokenizer' | 'hyperparameters'>;
+const decodings = JSON.parse(arg('decodings', '[]')) as Seq2SeqParameterInput[];
 
 const config = loadConfig();
 const backend = await initBackend(config.tfjsBackend);
@@ -89,12 +93,23 @@ for (const task of tasks) {
   await trained.publish(store, { dataset: await describeDataset(config, job.dataset), backend: backend.name });
   trained.dispose();
 
-  const scores = await scoreHeldOut(service, name, task, train, heldOut, { targetLanguage: task === 'translate' ? 'en' : undefined });
-  await cache.clear();
+  const targetLanguage = task === 'translate' ? 'en' : undefined;
+  const scores = await scoreHeldOut(service, name, task, train, heldOut, { targetLanguage });
   report(task, train.length, trainS, trained.metrics, scores);
+  const decoded: { parameters: Seq2SeqParameterInput; model: Record<string, number>; decode_s: number }[] = [];
+  if (decodings.length > 0) {
+    console.log(`\n| decoding parameters (same model, same ${heldOut.length} rows) | ${HEADLINE[task]} | seconds |\n|---|---|---|`);
+    console.log(`| service defaults | ${fmt(scores.model[HEADLINE[task]])} | ${scores.decode_s} |`);
+    for (const parameters of decodings) {
+      const s = await scoreHeldOut(service, name, task, train, heldOut, { targetLanguage, parameters, samples: 0 });
+      decoded.push({ parameters, model: s.model, decode_s: s.decode_s });
+      console.log(`| ${JSON.stringify(parameters)} | ${fmt(s.model[HEADLINE[task]])} | ${s.decode_s} |`);
+    }
+  }
+  await cache.clear();
   const out = arg('out', `bench/out/quality-${task}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ task, seed, train_rows: train.length, train_s: trainS, overrides: settings, settings: job, manifest_metrics: trained.metrics, held_out: scores }, null, 2));
+  writeFileSync(out, JSON.stringify({ task, seed, train_rows: train.length, train_s: trainS, overrides: settings, settings: job, manifest_metrics: trained.metrics, held_out: scores, decodings: decoded }, null, 2));
   console.log(`   (results: ${out})`);
 }
 rmSync(storeDir, { recursive: true, force: true });

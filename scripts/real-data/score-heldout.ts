@@ -13,6 +13,7 @@
 import { copyInputBaseline, generationMetrics, leadBaseline, retrievalBaseline } from '../../src/eval/task-metrics.ts';
 import { RetrievalIndex } from '../../src/tasks/retrieval.ts';
 import type { InferenceService } from '../../src/infer/service.ts';
+import type { Seq2SeqParameterInput } from '../../src/infer/params.ts';
 import type { RealRow, RealTask } from './splits.ts';
 
 export interface HeldOutScores {
@@ -48,11 +49,11 @@ export async function scoreHeldOut(
   task: RealTask,
   train: readonly RealRow[],
   heldOut: readonly RealRow[],
-  opts: { targetLanguage?: string; concurrency?: number; samples?: number } = {},
+  opts: { targetLanguage?: string; concurrency?: number; samples?: number; parameters?: Seq2SeqParameterInput } = {},
 ): Promise<HeldOutScores> {
   const refs = heldOut.map((r) => r.target);
   const started = performance.now();
-  const outputs = await mapConcurrent(heldOut, opts.concurrency ?? 16, async (r) => (await service.seq2seq(task, { model, source: r.source })).text.trim());
+  const outputs = await mapConcurrent(heldOut, opts.concurrency ?? 16, async (r) => (await service.seq2seq(task, { model, source: r.source, ...(opts.parameters ? { parameters: opts.parameters } : {}) })).text.trim());
   const decodeS = (performance.now() - started) / 1000;
   const index = RetrievalIndex.build(train);
   const retrieved = heldOut.map((r) => index.nearestTarget(r.source));
