@@ -4,16 +4,8 @@
 import { $, el, num, bytes, alertMessage } from './dom.js';
 import { api } from './api.js';
 import { followJob, initJobView } from './job-view.js';
+import { TASK_ROLES } from './task-roles.js';
 
-/** Mirrors TASK_ROLES of src/tasks/task-data.ts: the dataset columns each task reads. */
-const TASK_ROLES = {
-  generate: ['text'],
-  summarize: ['source', 'target', 'group'],
-  translate: ['source', 'target', 'group'],
-  qa: ['question', 'answer', 'context', 'group'],
-  classify: ['text', 'label', 'group'],
-  chat: ['messages', 'prompt', 'response', 'group'],
-};
 /** Tasks POST /datasets?task= can check at upload. */
 const UPLOAD_CHECKED = new Set(['generate', 'summarize', 'translate', 'qa', 'classify']);
 const CONTENT_TYPES = { text: 'text/plain', jsonl: 'application/x-ndjson', csv: 'text/csv', tsv: 'text/tab-separated-values' };
