@@ -59,7 +59,7 @@ export class SourceSlots {
     const fresh = tf.tidy(() => {
       const padRows = (t: tf.Tensor, toRows: number, toWidth: number, value: number) => {
         const [r, w] = t.shape as [number, number];
-        if (r === toRows && w === toWidth) return t;
+        if (r === toRows && w === toWidth) return t.clone(); // shares the data (wasm-fixes: Identity)
         const spec: Array<[number, number]> = [[0, toRows - r], [0, toWidth - w], ...(t.rank === 3 ? [[0, 0] as [number, number]] : [])];
         return tf.pad(t, spec, value);
       };
