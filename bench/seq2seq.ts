@@ -6,7 +6,7 @@
  *   - the same requests all at once: greedy requests share batched decoder steps (continuous batching);
  *   - beam search with 4 beams (beams of one request step together against one shared source);
  *   - batched greedy over 64 sources at once (the evaluation path).
- * Ratios are measured in the same run. Usage: node --import tsx bench/seq2seq.ts [--model numbers-en-fr] [--n 40]
+ * Ratios are measured in the same run (bench/seq2seq-profile.ts splits the concurrent run into phases). Usage: node --import tsx bench/seq2seq.ts [--model numbers-en-fr] [--n 40]
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +63,7 @@ const stateful = await timed('stateful greedy, one request at a time (serving pa
   return tokens;
 });
 const rerun = await timed('greedy re-running the decoder over the prefix per token (baseline)', async () => sources.reduce((k, s) => k + rerunGreedy(s), 0));
-await timed(`all ${n} requests at once (continuous batching, MAX_BATCH_SIZE 32)`, async () => {
+const concurrent = await timed(`all ${n} requests at once (continuous batching, MAX_BATCH_SIZE 32)`, async () => {
   const out = await Promise.all(sources.map((s) => runSeq2Seq(m, { source: s }, resolveSeq2SeqParams({}, limits, 96))));
   return out.reduce((k, r) => k + r.details.generated_tokens, 0);
 });
@@ -76,6 +76,6 @@ await timed(`batched greedy, all ${n} sources in one batch (evaluation path)`, a
   const ids = await greedyDecodeBatch(m.s2s, sources.map((s) => encodeSourceIds(m.tokenizer, { source: s }, 128).ids), 96);
   return ids.reduce((k, r) => k + r.length, 0);
 });
-console.log(`\nstateful / re-run = ${(stateful / rerun).toFixed(2)}×; tensors ${baseline} → ${tf.memory().numTensors}`);
+console.log(`\nstateful / re-run = ${(stateful / rerun).toFixed(2)}×; concurrent / one at a time = ${(concurrent / stateful).toFixed(2)}×; tensors ${baseline} → ${tf.memory().numTensors}`);
 lease.release();
 await cache.clear();
