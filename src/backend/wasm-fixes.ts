@@ -28,6 +28,9 @@
  *   Transformer training step ran ~200 Identity copies (~3% of the step). Replaced by the cpu backend's
  *   sharing (tf.js data are immutable: no kernel writes into an input; `Variable.assign` swaps dataIds).
  *
+ * - `GatherV2` computes every output element's source offset (~50 ns per element): replaced by a
+ *   kernel that copies each gathered slice as one run (wasm-gather-kernel.ts).
+ *
  * Kernels are looked up by the engine at every op call as `registry.get(`${backend}_${kernel}`)`
  * (tfjs-core kernel_registry.ts, a Map kept on globalThis), so re-registering takes effect at once;
  * `setupFunc`s are only run when a backend is initialised, hence the replacement config keeps the
@@ -36,6 +39,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './wasm-slice-kernels.ts';
+import { makeGatherKernel } from './wasm-gather-kernel.ts';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
@@ -45,7 +49,7 @@ type KernelParams = Parameters<KernelFunc>[0];
 const MARK = Symbol.for('seqserve.wasmFix');
 
 /** Names of the fixes, in the order they are applied. */
-export const WASM_FIX_NAMES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'Identity'] as const;
+export const WASM_FIX_NAMES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'Identity', 'GatherV2'] as const;
 
 /**
  * Splitting a batched matmul (both operands batched) into batch-1 XNNPACK calls costs, per batch, two
@@ -410,6 +414,7 @@ export function applyWasmFixes(): string[] {
   if (replaceKernel('Unpack', (o) => mark(makeUnpackKernel(o)))) done.push('Unpack');
   if (replaceKernel('SplitV', (o) => mark(makeSplitVKernel(o)))) done.push('SplitV');
   if (replaceKernel('Identity', (o) => mark(makeIdentityKernel(o)))) done.push('Identity');
+  if (replaceKernel('GatherV2', (o) => mark(makeGatherKernel(o)))) done.push('GatherV2');
 
   applied = done;
   return [...done];

@@ -23,7 +23,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
 type KernelParams = Parameters<KernelFunc>[0];
-type HeapArray = Float32Array | Int32Array | Uint8Array;
+export type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 const HEAP_DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
 
@@ -46,7 +46,7 @@ export function setSliceKernelOptions(o: Partial<SliceKernelOptions>): void {
  */
 const MIN_SET_RUN = 32;
 
-function copyRun(dst: HeapArray, dstOff: number, src: HeapArray, srcOff: number, len: number): void {
+export function copyRun(dst: HeapArray, dstOff: number, src: HeapArray, srcOff: number, len: number): void {
   if (len >= MIN_SET_RUN) {
     dst.set(src.subarray(srcOff, srcOff + len), dstOff);
   } else {

@@ -20,7 +20,7 @@ t.test('wasm', async (t) => {
   t.equal(info.requested, 'wasm');
   t.equal(info.native, false);
   t.ok(info.threads >= 1);
-  t.same(info.fixes, ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'Identity']);
+  t.same(info.fixes, ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'Identity', 'GatherV2']);
   t.same(backendInfo(), info);
   // idempotent, also when called concurrently
   const [a, b] = await Promise.all([initBackend('wasm'), initBackend('wasm')]);
@@ -60,7 +60,7 @@ t.test('cpu, then back to wasm', async (t) => {
   t.same(info.fixes, []);
   const again = await initBackend('wasm');
   t.equal(again.name, 'wasm');
-  t.same(again.fixes, ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'Identity']);
+  t.same(again.fixes, ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'Identity', 'GatherV2']);
 });
 
 t.test('unknown preference rejects', async (t) => {
