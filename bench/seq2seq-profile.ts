@@ -5,7 +5,9 @@
  * decoder step including the logits readback), accept (sampling, per request). Then the cost of one
  * decoder step against the number of rows R. Phases are timed by wrapping the batcher's methods, so
  * the totals include a little wrapper overhead; "other" is event-loop yields, Sequence set-up and
- * source tokenization. Usage: node --import tsx bench/seq2seq-profile.ts [--n 40]
+ * source tokenization. With --rounds k the two runs alternate k times and the ratio of the fastest of
+ * each is printed too (for a shared, noisy machine). Usage:
+ *   node --import tsx bench/seq2seq-profile.ts [--n 40] [--rounds 1] [--no-steps]
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +25,7 @@ import { encodeSourceIds } from '../src/tasks/pair-encoding.ts';
 import { disposeEncoded } from '../src/arch/seq2seq.ts';
 import { disposeState } from '../src/arch/lm-step.ts';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '40' } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '40' }, rounds: { type: 'string', default: '1' }, 'no-steps': { type: 'boolean', default: false } } });
 const n = Number(values.n);
 await initBackend('wasm');
 const cache = new ModelCache(new ModelStore(fileURLToPath(new URL('../models', import.meta.url))), 1, 32);
@@ -66,23 +68,28 @@ const runs = {
 };
 console.log(`numbers-en-fr, ${n} requests, MAX_BATCH_SIZE 32, wasm\n`);
 console.log('| run | tokens | total ms | steps | mean rows | joinState | onRowsChanged | retire | step | accept | other |\n|---|---|---|---|---|---|---|---|---|---|---|');
-for (const [label, run] of Object.entries(runs)) {
-  await run(); // warm-up
-  for (const k of Object.keys(ms)) ms[k] = calls[k] = 0;
-  rowsPerStep.length = 0;
-  const t0 = performance.now();
-  const tokens = await run();
-  const total = performance.now() - t0;
-  const phases = ['joinState', 'onRowsChanged', 'retire', 'step', 'accept'].map((k) => ms[k] ?? 0);
-  const mean = rowsPerStep.reduce((a, b) => a + b, 0) / rowsPerStep.length;
-  console.log(`| ${label} | ${tokens} | ${total.toFixed(0)} | ${rowsPerStep.length} | ${mean.toFixed(1)} | ${phases.map((p) => p.toFixed(1)).join(' | ')} | ${(total - phases.reduce((a, b) => a + b)).toFixed(1)} |`);
-  if (label === 'all at once') console.log(`\nrows per step: ${rowsPerStep.join(',')}`);
+for (const run of Object.values(runs)) await run(); // warm-up
+const best: Record<string, number> = {};
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const [label, run] of Object.entries(runs)) {
+    for (const k of Object.keys(ms)) ms[k] = calls[k] = 0;
+    rowsPerStep.length = 0;
+    const t0 = performance.now();
+    const tokens = await run();
+    const total = performance.now() - t0;
+    best[label] = Math.min(best[label] ?? Infinity, total);
+    const phases = ['joinState', 'onRowsChanged', 'retire', 'step', 'accept'].map((k) => ms[k] ?? 0);
+    const mean = rowsPerStep.reduce((a, b) => a + b, 0) / rowsPerStep.length;
+    console.log(`| ${label} | ${tokens} | ${total.toFixed(0)} | ${rowsPerStep.length} | ${mean.toFixed(1)} | ${phases.map((p) => p.toFixed(1)).join(' | ')} | ${(total - phases.reduce((a, b) => a + b)).toFixed(1)} |`);
+  }
 }
+console.log(`\nrows per step (all at once): ${rowsPerStep.join(',')}`);
+console.log(`fastest one at a time / fastest all at once = ${(best['one at a time']! / best['all at once']!).toFixed(2)}×`);
 
 // One decoder step (with the logits readback) against R rows, sources padded to the longest of R.
-console.log('\n| rows R | source width S | ms per step | µs per row |\n|---|---|---|---|');
+if (!values['no-steps']) console.log('\n| rows R | source width S | ms per step | µs per row |\n|---|---|---|---|');
 const ids = sources.map((source) => encodeSourceIds(m.tokenizer, { source }, 128).ids);
-for (const R of [1, 2, 4, 8, 16, 32, 40].filter((r) => r <= n)) {
+for (const R of [1, 2, 4, 8, 16, 32, 40].filter((r) => r <= n && !values['no-steps'])) {
   const enc = encodeRows(m.s2s, ids.slice(0, R));
   const state = initialDecoderState(enc);
   const input = new Int32Array(R).fill(5);
