@@ -103,8 +103,8 @@ export class SourceSlots {
   /**
    * The rows of `slots` (used slots, each once) in that order: memory [A, S, M], keys [A, S, H],
    * bias [A, S], sourceIds [A·S]. The buffer itself when `slots` is 0…C−1 in order (no copy); else
-   * one slice per run of consecutive slots and one concat per tensor. (Not tf.gather: the wasm
-   * GatherV2 kernel takes ~13 ms for 20 rows of [46, 256], a slice 0.3 ms; bench/README.md.)
+   * one gather per tensor (rows copied as whole runs on wasm: backend/wasm-gather-kernel.ts; measured
+   * cheaper than a slice per run of consecutive slots plus a concat, bench/README.md).
    */
   view(slots: readonly number[]): SourceRows {
     if (!this.buffer) throw new Error('SourceSlots.view: nothing written');
@@ -113,14 +113,10 @@ export class SourceSlots {
     const sourceIds = new Int32Array(slots.length * S);
     slots.forEach((slot, r) => sourceIds.set(this.ids.subarray(slot * S, (slot + 1) * S), r * S));
     if (slots.length === this.capacity && slots.every((s, r) => s === r)) return { ...this.buffer, sourceIds };
-    const runs = consecutiveRuns(slots);
     const b = this.buffer;
     const rows = tf.tidy(() => {
-      const pick = <T extends tf.Tensor>(t: T): T => {
-        const parts = runs.map(([from, n]) => tf.slice(t, from, n) as T);
-        return parts.length === 1 ? parts[0]! : (tf.concat(parts, 0) as T);
-      };
-      return { memory: pick(b.memory), keys: pick(b.keys), bias: pick(b.bias) };
+      const at = tf.tensor1d(Int32Array.from(slots), 'int32');
+      return { memory: tf.gather(b.memory, at) as tf.Tensor3D, keys: tf.gather(b.keys, at) as tf.Tensor3D, bias: tf.gather(b.bias, at) as tf.Tensor2D };
     });
     this.gathered = { ...rows, sourceIds };
     return this.gathered;
@@ -150,13 +146,3 @@ export class SourceSlots {
   }
 }
 
-/** [first slot, count] of each maximal run of consecutive slots, in order: [3,4,5,0] → [[3,3],[0,1]]. */
-export function consecutiveRuns(slots: readonly number[]): Array<[number, number]> {
-  const runs: Array<[number, number]> = [];
-  for (const s of slots) {
-    const last = runs[runs.length - 1];
-    if (last && last[0] + last[1] === s) last[1]++;
-    else runs.push([s, 1]);
-  }
-  return runs;
-}

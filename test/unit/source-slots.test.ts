@@ -4,7 +4,7 @@
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/select.ts';
-import { SourceSlots, consecutiveRuns, type SourceRows } from '../../src/infer/source-slots.ts';
+import { SourceSlots, type SourceRows } from '../../src/infer/source-slots.ts';
 
 await initBackend('wasm');
 
@@ -19,12 +19,6 @@ function rows(J: number, S: number, base: number): SourceRows {
   };
 }
 const free = (r: SourceRows) => tf.dispose([r.memory, r.keys, r.bias]);
-
-t.test('consecutiveRuns', async (t) => {
-  t.same(consecutiveRuns([3, 4, 5, 0]), [[3, 3], [0, 1]]);
-  t.same(consecutiveRuns([0, 1, 2]), [[0, 3]]);
-  t.same(consecutiveRuns([2, 1]), [[2, 1], [1, 1]]);
-});
 
 t.test('write, free, view, grow', async (t) => {
   const baseline = tf.memory().numTensors;
