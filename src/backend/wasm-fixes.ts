@@ -28,9 +28,10 @@
  *   Transformer training step ran ~200 Identity copies (~3% of the step). Replaced by the cpu backend's
  *   sharing (tf.js data are immutable: no kernel writes into an input; `Variable.assign` swaps dataIds).
  *
- * - `GatherV2` costs a fixed ~80 µs per call whatever its size (two reshapes, a `cwrap`'d call with
- *   array arguments, a readSync of the indices): every generated token's embedding lookup and every
- *   row selection of a batched state. Replaced along axis 0 by a JS row copy (wasm-slice-kernels.ts).
+ * - `GatherV2` computes every output element's source offset (~50 ns per element) and pays a fixed
+ *   ~80 µs per call (two reshapes, a `cwrap`'d call with array arguments, a readSync of the indices):
+ *   every generated token's embedding lookup, every row selection of a batched state. Replaced by a
+ *   kernel that copies each gathered slice as one run (wasm-gather-kernel.ts).
  *
  * Kernels are looked up by the engine at every op call as `registry.get(`${backend}_${kernel}`)`
  * (tfjs-core kernel_registry.ts, a Map kept on globalThis), so re-registering takes effect at once;
@@ -39,7 +40,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { makeGatherKernel, makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './wasm-slice-kernels.ts';
+import { makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './wasm-slice-kernels.ts';
+import { makeGatherKernel } from './wasm-gather-kernel.ts';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;

@@ -23,7 +23,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
 type KernelParams = Parameters<KernelFunc>[0];
-type HeapArray = Float32Array | Int32Array | Uint8Array;
+export type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 const HEAP_DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
 
@@ -46,7 +46,7 @@ export function setSliceKernelOptions(o: Partial<SliceKernelOptions>): void {
  */
 const MIN_SET_RUN = 32;
 
-function copyRun(dst: HeapArray, dstOff: number, src: HeapArray, srcOff: number, len: number): void {
+export function copyRun(dst: HeapArray, dstOff: number, src: HeapArray, srcOff: number, len: number): void {
   if (len >= MIN_SET_RUN) {
     dst.set(src.subarray(srcOff, srcOff + len), dstOff);
   } else {
@@ -165,40 +165,6 @@ function splitAlong(
     }
   }
   return outs;
-}
-
-/**
- * `GatherV2` along axis 0 without batch dims (embedding lookups, row selection of batched states):
- * one run copy per index. The shipped kernel costs ~80 µs per call whatever its size (measured on
- * the build machine, one row of [66, 1024]: two reshapes, a cwrap'd call with array arguments and a
- * readSync of the indices); this one ~5 µs. Other axes, batch dims and dtypes go to the shipped
- * kernel. Out-of-range indices throw the shipped kernel's message.
- */
-export function makeGatherKernel(original: tf.KernelConfig): tf.KernelConfig {
-  return makeKernel(original, ({ inputs, backend, attrs }) => {
-    const { x, indices } = inputs as { x: TensorInfo; indices: TensorInfo };
-    const a = attrs as unknown as { axis: number; batchDims: number };
-    if (!handles(x) || indices.dtype !== 'int32' || a.batchDims !== 0 || x.shape.length < 1) return null;
-    if (tf.util.parseAxisParam(a.axis, x.shape)[0] !== 0) return null;
-    const wasm = backend as BackendWasm;
-    const rows = x.shape[0];
-    const inner = sizeOf(x.shape.slice(1));
-    const count = sizeOf(indices.shape);
-    const out = wasm.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
-    if (count === 0 || inner === 0) return out;
-    const idx = wasm.typedArrayFromHeap(indices) as Int32Array;
-    const dst = wasm.typedArrayFromHeap(out) as HeapArray;
-    const src = wasm.typedArrayFromHeap(x) as HeapArray;
-    for (let k = 0; k < count; k++) {
-      const i = idx[k]!;
-      if (!(i >= 0 && i < rows)) {
-        wasm.disposeData(out.dataId);
-        throw new Error(`GatherV2: the index value ${i} is not in [0, ${rows - 1}]`);
-      }
-      copyRun(dst, k * inner, src, i * inner, inner);
-    }
-    return out;
-  });
 }
 
 function handles(x: TensorInfo): boolean {

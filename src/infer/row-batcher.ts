@@ -10,7 +10,7 @@
  * sequences step together; later arrivals wait in `joining` until rows free up. The loop yields to
  * the event loop after every step and owns (and always disposes) the batched state. A subclass says
  * how joiners' rows start (`joinState`), how one batched step runs (`step`), and may keep per-batch
- * tensors in step with the membership (`onRowsChanged`, `onEmpty`).
+ * tensors in step with the membership (`onLeft`, `onRowsChanged`, `onEmpty`).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RecurrentLanguageModel, disposeState, type RecurrentState } from '../arch/lm-step.ts';
@@ -69,6 +69,9 @@ export abstract class RowBatcher<M extends BatchMember<S>, S = RecurrentState> {
    */
   protected abstract step(ids: Int32Array, state: S): Promise<{ state: S; scores: Float32Array | undefined; vocab: number }>;
 
+  /** When members leave (finished or cancelled), after `active` no longer holds them. */
+  protected onLeft(_members: readonly M[]): void {}
+
   /** Before a step, when the membership changed since the last one (rows of `active`, in order). */
   protected onRowsChanged(): void {}
 
@@ -108,6 +111,7 @@ export abstract class RowBatcher<M extends BatchMember<S>, S = RecurrentState> {
     this.rows.dispose(old);
     this.active = keep.map((r) => this.active[r]!);
     this.changed = true;
+    this.onLeft(leaving);
     if (keep.length === 0) this.onEmpty();
     leaving.forEach((m) => m.resolve());
   }

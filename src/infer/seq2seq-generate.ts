@@ -43,40 +43,37 @@ export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, para
   const started = performance.now();
   const retrieved = isRetrievalAugmented(model.manifest) ? (await model.retrieval())?.nearestTarget(retrievalKey(input)) ?? '' : undefined;
   const src = encodeSourceIds(model.tokenizer, retrieved === undefined ? input : { ...input, retrieved }, sourceLimit(model.manifest));
-  const enc = encodeRows(model.s2s, [src.ids]);
-  try {
-    const r = params.num_beams > 1 ? await beamDecode(model, enc, src.ids, params, opts) : await stepDecode(model, enc, params, opts);
-    return {
-      text: r.text,
-      details: {
-        ...r.details,
-        input_tokens: src.ids.length,
-        truncated_input_tokens: src.truncated,
-        num_beams: params.num_beams,
-        elapsed_ms: Math.round((performance.now() - started) * 100) / 100,
-      },
-    };
-  } finally {
-    disposeEncoded(enc);
-  }
+  const r = params.num_beams > 1 ? await beamDecode(model, src.ids, params, opts) : await stepDecode(model, src.ids, params, opts);
+  return {
+    text: r.text,
+    details: {
+      ...r.details,
+      input_tokens: src.ids.length,
+      truncated_input_tokens: src.truncated,
+      num_beams: params.num_beams,
+      elapsed_ms: Math.round((performance.now() - started) * 100) / 100,
+    },
+  };
 }
 
-async function stepDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows>, params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
-  // An empty prompt: the Sequence feeds <bos>, then samples every later position. Its steps are
-  // batched with the model's other running greedy/sampled requests (seq2seq-batcher.ts).
+async function stepDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
+  // An empty prompt: the Sequence feeds <bos>, then samples every later position. Its source is
+  // encoded, and its steps run, batched with the model's other running greedy/sampled requests
+  // (seq2seq-batcher.ts).
   const seq = new Sequence(model.targetTokenizer, model.ref, '', params, opts, params.no_repeat_ngram_size);
   if (seq.done) return seq.result();
   const onAbort = () => seq.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await model.batcher.run(seq, enc);
+    await model.batcher.run(seq, srcIds);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
   return seq.result();
 }
 
-async function beamDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows>, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
+async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
+  const enc = encodeRows(model.s2s, [srcIds]);
   const initial = initialDecoderState(enc);
   let found;
   try {
@@ -86,6 +83,7 @@ async function beamDecode(model: Seq2SeqEntry, enc: ReturnType<typeof encodeRows
     });
   } finally {
     disposeState(initial);
+    disposeEncoded(enc);
   }
   const ids = found.best.ids;
   const logprobs = tokenLogProbs(model, srcIds, ids);
