@@ -38,7 +38,8 @@ export function fusedGru(
     const h0 = opts.h0 ?? tf.zeros([B, H]);
     const run = tf.customGrad(((...args: unknown[]) => {
       const [xx, W, U, b, hInit] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
-      return (rnnKernelsActive() ? gruForwardKernels : gruForward)(xx, W, U, b, hInit, args[5] as SaveFn);
+      const onWasm = rnnKernelsActive();
+      return gruForward(xx, W, U, b, hInit, args[5] as SaveFn, onWasm ? gruStepSig : stepOps, onWasm ? backwardKernels : backwardOps);
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const output = run(x, kernel, recurrentKernel, bias, h0) as tf.Tensor3D;
     const h = tf.reshape(tf.slice(output, [0, T - 1, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
@@ -46,17 +47,77 @@ export function fusedGru(
   }) as unknown as { output: tf.Tensor3D; h: tf.Tensor2D };
 }
 
-type SequenceFn = (x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, h0: tf.Tensor2D, save: SaveFn) => {
-  value: tf.Tensor;
-  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+/** One forward step: projected input parts xzr [B, 2H], xh [B, H] and h_{t-1} → [h_t, zr, r⊙h_{t-1}, hh]. */
+type StepFn = (xzr: tf.Tensor2D, xh: tf.Tensor2D, h: tf.Tensor2D, Uzr: tf.Tensor2D, Uh: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+
+/** What BPTT reads: the saved activations, time-major, and the transposed recurrent kernels. */
+interface Saved {
+  dyTm: tf.Tensor3D; // [T, B, H]
+  zr: tf.Tensor3D; // [T, B, 2H]
+  hh: tf.Tensor3D; // [T, B, H]
+  hPrev: tf.Tensor3D; // [T, B, H]: h_{t-1} of every step
+  UzrT: tf.Tensor2D;
+  UhT: tf.Tensor2D;
+}
+/** BPTT through every step: the pre-activation gradients dzr [T of B, 2H], dhp [T of B, H] and dh0 [B, H]. */
+type BackwardFn = (s: Saved, T: number) => { dzrs: tf.Tensor2D[]; dhps: tf.Tensor2D[]; dh0: tf.Tensor };
+
+/** The tf-ops step (every backend other than wasm). */
+const stepOps: StepFn = (xzr, xh, h, Uzr, Uh) => {
+  const zr = tf.sigmoid(tf.add(xzr, tf.matMul(h, Uzr))) as tf.Tensor2D;
+  const [z, r] = tf.split(zr, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+  const rh = tf.mul(r, h) as tf.Tensor2D;
+  const hh = tf.tanh(tf.add(xh, tf.matMul(rh, Uh))) as tf.Tensor2D;
+  return [tf.add(hh, tf.mul(z, tf.sub(h, hh))) as tf.Tensor2D, zr, rh, hh]; // z·h + (1−z)·hh
+};
+
+/** The tf-ops BPTT: recurrence-independent factors for all steps at once, then ~8 ops per step. */
+const backwardOps: BackwardFn = ({ dyTm, zr, hh, hPrev, UzrT, UhT }, T) => {
+  const [Z, R] = tf.split(zr, 2, 2) as [tf.Tensor3D, tf.Tensor3D];
+  const one = tf.scalar(1);
+  const P = tf.mul(tf.sub(hPrev, hh), tf.mul(Z, tf.sub(one, Z))); // ∂h/∂z_pre per unit dh
+  const Q = tf.mul(tf.sub(one, Z), tf.sub(one, tf.square(hh))); // ∂h/∂hh_pre
+  const S = tf.mul(hPrev, tf.mul(R, tf.sub(one, R))); // ∂(r⊙h)/∂r_pre
+  const steps = (a: tf.Tensor) => tf.unstack(a) as tf.Tensor2D[];
+  const [Ps, Qs, Ss, Zs, Rs, dys] = [steps(P), steps(Q), steps(S), steps(Z), steps(R), steps(dyTm)];
+  let dhNext: tf.Tensor2D | undefined;
+  const dzrs: tf.Tensor2D[] = new Array(T);
+  const dhps: tf.Tensor2D[] = new Array(T);
+  for (let t = T - 1; t >= 0; t--) {
+    const dh = dhNext ? tf.add(dys[t]!, dhNext) : dys[t]!;
+    const dhp = tf.mul(dh, Qs[t]!) as tf.Tensor2D;
+    const drh = tf.matMul(dhp, UhT);
+    const dzr = tf.concat([tf.mul(dh, Ps[t]!), tf.mul(drh, Ss[t]!)], 1) as tf.Tensor2D;
+    dzrs[t] = dzr;
+    dhps[t] = dhp;
+    dhNext = tf.addN([tf.mul(dh, Zs[t]!), tf.mul(drh, Rs[t]!), tf.matMul(dzr, UzrT)]) as tf.Tensor2D;
+  }
+  return { dzrs, dhps, dh0: dhNext! };
+};
+
+/** The wasm BPTT (rnn-kernels.ts): per step two gate-gradient kernels and two matmuls. */
+const backwardKernels: BackwardFn = ({ dyTm, zr, hh, hPrev, UzrT, UhT }, T) => {
+  let dhA: tf.Tensor2D | undefined; // dh_t parts from step t+1: dh·z + drh·r …
+  let dhB: tf.Tensor2D | undefined; // … and dzr·Uzrᵀ
+  const dzrs: tf.Tensor2D[] = new Array(T);
+  const dhps: tf.Tensor2D[] = new Array(T);
+  for (let t = T - 1; t >= 0; t--) {
+    const [dh, dhp] = gruGradOut(dyTm, dhA, dhB, zr, hh, t);
+    const [dzr, dhPart] = gruGradGates(dh, tf.matMul(dhp, UhT), zr, hh, hPrev, t);
+    dzrs[t] = dzr;
+    dhps[t] = dhp;
+    dhA = dhPart;
+    dhB = tf.matMul(dzr, UzrT) as tf.Tensor2D;
+  }
+  return { dzrs, dhps, dh0: tf.add(dhA!, dhB!) };
 };
 
 /**
- * The wasm path (rnn-kernels.ts): per step forward two matmuls (h·Uzr, (r⊙h)·Uh), each followed by an
- * Add, a Sigmoid op and one kernel (gruStepSig); backward two gate-gradient kernels and two matmuls.
- * Saves what the tf-ops path saves.
+ * The sequence with `step` forward and `backward` for BPTT: on wasm gruStepSig (per step two matmuls,
+ * each followed by an Add, a Sigmoid op and one kernel) and the gate-gradient kernels; elsewhere tf ops.
+ * Saved: x (time-major rows), W, Uzr, Uh, h0, h of every step, zr, hh and r⊙h of every step.
  */
-const gruForwardKernels: SequenceFn = (x, W, U, b, h0, save) => {
+function gruForward(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, h0: tf.Tensor2D, save: SaveFn, step: StepFn, backward: BackwardFn) {
   const [B, T, inDim] = x.shape;
   const H = U.shape[0];
   const [Uzr, Uh] = tf.split(U, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
@@ -71,7 +132,7 @@ const gruForwardKernels: SequenceFn = (x, W, U, b, h0, save) => {
   const hhs: tf.Tensor2D[] = [];
   const rhs: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    const [hn, zr, rh, hh] = gruStepSig(xzrs[t]!, xhs[t]!, h, Uzr, Uh);
+    const [hn, zr, rh, hh] = step(xzrs[t]!, xhs[t]!, h, Uzr, Uh);
     h = hn;
     hs.push(h);
     zrs.push(zr);
@@ -88,104 +149,23 @@ const gruForwardKernels: SequenceFn = (x, W, U, b, h0, save) => {
         tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D,
       ];
       const hPrevFlat = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0; // [T·B, H]
-      const hPrev = tf.reshape(hPrevFlat, [T, B, H]) as tf.Tensor3D;
-      const dyTm = tf.transpose(dy, [1, 0, 2]) as tf.Tensor3D; // [T, B, H]
-      const UzrT = tf.transpose(sUzr);
-      const UhT = tf.transpose(sUh);
-      let dhA: tf.Tensor2D | undefined; // dh_{t} parts from step t+1: dh·z + drh·r …
-      let dhB: tf.Tensor2D | undefined; // … and dzr·Uzrᵀ
-      const dzrs: tf.Tensor2D[] = new Array(T);
-      const dhps: tf.Tensor2D[] = new Array(T);
-      for (let t = T - 1; t >= 0; t--) {
-        const [dh, dhp] = gruGradOut(dyTm, dhA, dhB, sZR, sHH, t);
-        const [dzr, dhPart] = gruGradGates(dh, tf.matMul(dhp, UhT), sZR, sHH, hPrev, t);
-        dzrs[t] = dzr;
-        dhps[t] = dhp;
-        dhA = dhPart;
-        dhB = tf.matMul(dzr, UzrT) as tf.Tensor2D;
-      }
-      return gruWeightGrads(tf.concat(dzrs, 0), tf.concat(dhps, 0), sx, sW, hPrevFlat, sRH, B, T, inDim, tf.add(dhA!, dhB!));
+      const { dzrs, dhps, dh0 } = backward(
+        {
+          dyTm: tf.transpose(dy, [1, 0, 2]) as tf.Tensor3D, zr: sZR, hh: sHH, hPrev: tf.reshape(hPrevFlat, [T, B, H]) as tf.Tensor3D,
+          UzrT: tf.transpose(sUzr), UhT: tf.transpose(sUh),
+        },
+        T,
+      );
+      const dZR = tf.concat(dzrs, 0); // [T·B, 2H], time-major rows
+      const dHp = tf.concat(dhps, 0); // [T·B, H]
+      const dPre = tf.concat([dZR, dHp], 1); // [T·B, 3H]
+      const dx = tf.transpose(tf.reshape(tf.matMul(dPre, tf.transpose(sW)), [T, B, inDim]), [1, 0, 2]);
+      const dW = tf.matMul(sx, dPre, true, false);
+      const dU = tf.concat([tf.matMul(hPrevFlat, dZR, true, false), tf.matMul(sRH, dHp, true, false)], 1);
+      return [dx, dW, dU, columnSum(dPre), dh0];
     });
   return { value, gradFunc };
-};
-
-/** dx, dW, dU, db from the pre-activation gradients dZR [T·B, 2H] and dHp [T·B, H] (time-major rows), plus dh0, in customGrad's input order. */
-function gruWeightGrads(dZR: tf.Tensor2D, dHp: tf.Tensor2D, sx: tf.Tensor2D, sW: tf.Tensor2D, hPrevFlat: tf.Tensor2D, sRH: tf.Tensor2D, B: number, T: number, inDim: number, dh0: tf.Tensor): tf.Tensor[] {
-  const dPre = tf.concat([dZR, dHp], 1); // [T·B, 3H]
-  const dx = tf.transpose(tf.reshape(tf.matMul(dPre, tf.transpose(sW)), [T, B, inDim]), [1, 0, 2]);
-  const dW = tf.matMul(sx, dPre, true, false);
-  const dU = tf.concat([tf.matMul(hPrevFlat, dZR, true, false), tf.matMul(sRH, dHp, true, false)], 1);
-  const db = columnSum(dPre);
-  return [dx, dW, dU, db, dh0];
 }
-
-/** The tf-ops path (every backend other than wasm). */
-const gruForward: SequenceFn = (x, W, U, b, h0, save) => {
-  const [B, T, inDim] = x.shape;
-  const H = U.shape[0];
-  const [Uzr, Uh] = tf.split(U, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
-  const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
-  const xw = tf.reshape(tf.add(tf.matMul(xtm, W), b), [T, B, 3 * H]);
-  const [xzrAll, xhAll] = tf.split(xw, [2 * H, H], 2);
-  const xzrs = tf.unstack(xzrAll!) as tf.Tensor2D[];
-  const xhs = tf.unstack(xhAll!) as tf.Tensor2D[];
-  let h: tf.Tensor2D = h0;
-  const hs: tf.Tensor2D[] = [];
-  const zrs: tf.Tensor2D[] = [];
-  const hhs: tf.Tensor2D[] = [];
-  const rhs: tf.Tensor2D[] = [];
-  for (let t = 0; t < T; t++) {
-    const zr = tf.sigmoid(tf.add(xzrs[t]!, tf.matMul(h, Uzr))) as tf.Tensor2D;
-    const [z, r] = tf.split(zr, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-    const rh = tf.mul(r, h) as tf.Tensor2D;
-    const hh = tf.tanh(tf.add(xhs[t]!, tf.matMul(rh, Uh))) as tf.Tensor2D;
-    h = tf.add(hh, tf.mul(z, tf.sub(h, hh))) as tf.Tensor2D; // z·h + (1−z)·hh
-    hs.push(h);
-    zrs.push(zr);
-    hhs.push(hh);
-    rhs.push(rh);
-  }
-  const hsTm = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
-  const value = tf.transpose(hsTm, [1, 0, 2]);
-  save([xtm, W, Uzr, Uh, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(zrs), tf.stack(hhs), tf.reshape(tf.stack(rhs), [T * B, H])]);
-
-  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
-    tf.tidy(() => {
-      const [sx, sW, sUzr, sUh, sh0, sHs, sZR, sHH, sRH] = saved as [
-        tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D,
-      ];
-      const hPrevFlat = T > 1 ? tf.concat([sh0, tf.slice(sHs, [0, 0], [(T - 1) * B, H])], 0) : sh0; // [T·B, H]
-      const hPrev = tf.reshape(hPrevFlat, [T, B, H]);
-      const [Z, R] = tf.split(sZR, 2, 2) as [tf.Tensor3D, tf.Tensor3D];
-      const one = tf.scalar(1);
-      // Recurrence-independent factors, for all steps at once.
-      const P = tf.mul(tf.sub(hPrev, sHH), tf.mul(Z, tf.sub(one, Z))); // ∂h/∂z_pre per unit dh
-      const Q = tf.mul(tf.sub(one, Z), tf.sub(one, tf.square(sHH))); // ∂h/∂hh_pre
-      const S = tf.mul(hPrev, tf.mul(R, tf.sub(one, R))); // ∂(r⊙h)/∂r_pre
-      const Ps = tf.unstack(P) as tf.Tensor2D[];
-      const Qs = tf.unstack(Q) as tf.Tensor2D[];
-      const Ss = tf.unstack(S) as tf.Tensor2D[];
-      const Zs = tf.unstack(Z) as tf.Tensor2D[];
-      const Rs = tf.unstack(R) as tf.Tensor2D[];
-      const dys = tf.unstack(tf.transpose(dy, [1, 0, 2])) as tf.Tensor2D[];
-      const UzrT = tf.transpose(sUzr);
-      const UhT = tf.transpose(sUh);
-      let dhNext: tf.Tensor2D | undefined;
-      const dzrs: tf.Tensor2D[] = new Array(T);
-      const dhps: tf.Tensor2D[] = new Array(T);
-      for (let t = T - 1; t >= 0; t--) {
-        const dh = dhNext ? tf.add(dys[t]!, dhNext) : dys[t]!;
-        const dhp = tf.mul(dh, Qs[t]!) as tf.Tensor2D;
-        const drh = tf.matMul(dhp, UhT);
-        const dzr = tf.concat([tf.mul(dh, Ps[t]!), tf.mul(drh, Ss[t]!)], 1) as tf.Tensor2D;
-        dzrs[t] = dzr;
-        dhps[t] = dhp;
-        dhNext = tf.addN([tf.mul(dh, Zs[t]!), tf.mul(drh, Rs[t]!), tf.matMul(dzr, UzrT)]) as tf.Tensor2D;
-      }
-      return gruWeightGrads(tf.concat(dzrs, 0), tf.concat(dhps, 0), sx, sW, hPrevFlat, sRH, B, T, inDim, dhNext!);
-    });
-  return { value, gradFunc };
-};
 
 export type FusedGRUArgs = FusedRecurrentArgs;
 

@@ -15,23 +15,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { copyRun, type HeapArray } from './wasm-slice-kernels.ts';
+import { HEAP_DTYPES, copyRun, makeKernel, sizeOf, type HeapArray } from './wasm-slice-kernels.ts';
 
 type TensorInfo = tf.TensorInfo;
 
-const HEAP_DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
-
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 export function makeGatherKernel(original: tf.KernelConfig): tf.KernelConfig {
-  const orig = original.kernelFunc;
-  return {
-    kernelName: original.kernelName,
-    backendName: 'wasm',
-    kernelFunc: (params) => gatherRows(params) ?? orig(params),
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-  };
+  return makeKernel(original, gatherRows);
 }
 
 function gatherRows({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): TensorInfo | null {

@@ -25,7 +25,8 @@ type KernelFunc = tf.KernelFunc;
 type KernelParams = Parameters<KernelFunc>[0];
 export type HeapArray = Float32Array | Int32Array | Uint8Array;
 
-const HEAP_DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
+/** Dtypes whose heap views the copy kernels handle (bool: 1 byte per element). */
+export const HEAP_DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
 
 interface SliceKernelOptions {
   /** false: every call goes to the shipped kernel (bench/test hook). */
@@ -54,7 +55,7 @@ export function copyRun(dst: HeapArray, dstOff: number, src: HeapArray, srcOff: 
   }
 }
 
-function sizeOf(shape: readonly number[]): number {
+export function sizeOf(shape: readonly number[]): number {
   let s = 1;
   for (const d of shape) s *= d;
   return s;
@@ -171,7 +172,8 @@ function handles(x: TensorInfo): boolean {
   return options.enabled && HEAP_DTYPES.has(x.dtype);
 }
 
-function makeKernel(original: tf.KernelConfig, fast: (params: KernelParams) => TensorInfo | TensorInfo[] | null): tf.KernelConfig {
+/** The shipped kernel's config with `fast` in front: whatever `fast` declines (returns null) goes to the shipped kernelFunc. */
+export function makeKernel(original: tf.KernelConfig, fast: (params: KernelParams) => TensorInfo | TensorInfo[] | null): tf.KernelConfig {
   const orig = original.kernelFunc;
   return {
     kernelName: original.kernelName,
