@@ -44,6 +44,7 @@ export const CONFIG_VARS = [
   { env: 'SESSION_MEMORY_MB', kind: 'int', default: '256', min: 1, description: 'Cap on the memory of all kept chat sessions (model state + conversation); least recently used go first.' },
   { env: 'MODEL_CACHE_SIZE', kind: 'int', default: '8', min: 1, description: 'Loaded model versions kept in memory (LRU).' },
   { env: 'WORKER_CONCURRENCY', kind: 'int', default: '1', min: 1, max: 64, description: 'Training jobs one worker process runs at once.' },
+  { env: 'TRAIN_THREADS', kind: 'int', default: '0', min: 0, max: 256, description: 'Threads one training job computes on (0 = every core, 1 = one thread): synchronous data parallelism over worker_threads on the wasm and cpu backends, each thread a shard of every batch, one optimizer step; generate and chat models (LSTM, GRU, Transformer) only — Seq2Seq and classifier jobs train on one thread. Per job: with WORKER_CONCURRENCY > 1 divide the cores.' },
   { env: 'JOB_ATTEMPTS', kind: 'int', default: '3', min: 1, max: 20, description: 'Tries per training job (a crashed worker counts one; retries resume from the checkpoint).' },
   { env: 'JOB_LOCK_MS', kind: 'int', default: '30000', min: 1000, description: 'BullMQ job lock duration; a worker that stops renewing it is considered crashed.' },
   { env: 'STALLED_CHECK_MS', kind: 'int', default: '30000', min: 500, description: 'How often workers look for jobs of crashed workers.' },
@@ -80,6 +81,7 @@ export interface Config {
   sessionTtlS: number;
   sessionMemoryMb: number;
   workerConcurrency: number;
+  trainThreads: number;
   jobAttempts: number;
   jobLockMs: number;
   stalledCheckMs: number;

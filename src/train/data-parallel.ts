@@ -9,6 +9,7 @@
  * per shard).
  */
 import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
 import type { Batch } from './lm-data.ts';
 import { applyGradientStep, type StepOptions } from './loop.ts';
 import { GradientPool, type ReplicaRecipe } from './grad-pool.ts';
@@ -18,6 +19,9 @@ import { shardSeed, type GradientReplica, type ShardInput } from './replica.ts';
 export interface ParallelOptions {
   trainThreads?: number;
 }
+
+/** TRAIN_THREADS as a thread count: 0 = every core this process may use. */
+export const trainThreadsFor = (setting: number): number => (setting === 0 ? os.availableParallelism() : setting);
 
 /** Rows [k·rows/n, (k+1)·rows/n) of `b` for k < n, with shard seeds; null for a shard with no rows. */
 export function splitRows(b: Batch, n: number, stepSeed: number): (ShardInput | null)[] {
