@@ -62,8 +62,11 @@ async function main(): Promise<void> {
     optimizer.dispose();
     model.dispose();
   }
+  // Best-of approximates a quiet machine (other engineers' jobs share these cores); median is what a job saw.
   const one = median(runs[1]!), many = median(runs[threads]!);
-  console.log(`\n| threads | tokens/s (median of ${reps}) |\n|---|---|\n| 1 | ${one.toLocaleString('en-US')} |\n| ${threads} | ${many.toLocaleString('en-US')} |\n\nratio ${threads}/1 = ${(many / one).toFixed(2)}×; load after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; tensors alive: ${tf.memory().numTensors}`);
+  const best1 = Math.max(...runs[1]!), bestN = Math.max(...runs[threads]!);
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  console.log(`\n| threads | tokens/s, median of ${reps} | best of ${reps} |\n|---|---|---|\n| 1 | ${fmt(one)} | ${fmt(best1)} |\n| ${threads} | ${fmt(many)} | ${fmt(bestN)} |\n| ratio | ${(many / one).toFixed(2)}× | ${(bestN / best1).toFixed(2)}× |\n\nload after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; tensors alive: ${tf.memory().numTensors}`);
 }
 
 main().catch((e) => {

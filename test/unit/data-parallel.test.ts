@@ -11,6 +11,7 @@ import { startWindowParallel } from '../../src/train/window-replica.ts';
 import { buildWindowModel, windowOptimizer } from '../../src/train/window-lm.ts';
 import { epochPlan } from '../../src/train/lm-data.ts';
 import type { TrainHooks } from '../../src/train/loop.ts';
+import { CheckpointDir } from '../../src/train/checkpoint.ts';
 
 await initBackend('wasm');
 
@@ -62,6 +63,22 @@ for (const architecture of ['lstm', 'gru', 'transformer'] as const) {
   });
 }
 
+t.test('a checkpoint saved on 2 threads resumes on 1 thread to the weights of an uninterrupted run', async (t) => {
+  const dir = t.testdir();
+  const one = await trainLanguageModel(tinyJob('lstm'), [TEXT], quiet());
+  const checkpoint = new CheckpointDir(dir, 'job');
+  const first = await trainLanguageModel(tinyJob('lstm'), [TEXT], { ...quiet(2), checkpoint }, { trainThreads: 2 });
+  t.ok(first.stopped);
+  first.model.dispose();
+  const rest = await trainLanguageModel(tinyJob('lstm'), [TEXT], { ...quiet(), checkpoint });
+  t.equal(rest.steps, one.steps);
+  const a = one.model.getWeights(), b = rest.model.getWeights();
+  const maxDiff = Math.max(...a.map((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w, b[i]!))).dataSync()[0]!)));
+  t.ok(maxDiff < 1e-4, `max |Δw| = ${maxDiff.toExponential(2)}`);
+  one.model.dispose();
+  rest.model.dispose();
+});
+
 t.test('a cancelled job ends its gradient threads and leaves no tensors', async (t) => {
   const before = tf.memory().numTensors;
   const out = await trainLanguageModel(tinyJob('lstm', { max_steps: 50 }), [TEXT], quiet(2), { trainThreads: 2 });
@@ -70,6 +87,23 @@ t.test('a cancelled job ends its gradient threads and leaves no tensors', async 
   t.equal(liveGradientThreads(), 0);
   out.model.dispose();
   t.equal(tf.memory().numTensors, before);
+});
+
+t.test('a gradient thread that throws fails the step, and every later one, with its error', async (t) => {
+  const before = tf.memory().numTensors;
+  const job = tinyJob('lstm');
+  const { model, hp } = buildWindowModel(job, 30, 2000);
+  const optimizer = windowOptimizer(model, hp);
+  const parallel = (await startWindowParallel({ trainThreads: 2, job, model, hp, vocabSize: 30, trainTokens: 2000, ignoreId: -1, optimizer, log: () => undefined }))!;
+  // 9 rows × 16: shard 0 (rows 0–3) is whole, shard 1's x is 5 ids short, so only the thread throws.
+  const bad = { rows: 9, seqLen: 16, x: new Int32Array(9 * 16 - 5), y: new Int32Array(9 * 16) };
+  await t.rejects(parallel.step(bad, 1, { clipNorm: 5 }), /training thread 1 failed: .*/);
+  await t.rejects(parallel.step(bad, 2, { clipNorm: 5 }), /training thread 1 failed/, 'the pool stays failed');
+  await parallel.close();
+  t.equal(liveGradientThreads(), 0);
+  optimizer.dispose();
+  model.dispose();
+  t.equal(tf.memory().numTensors, before, 'the failed step left no tensors');
 });
 
 t.test('a gradient thread that dies fails the step with a clear error instead of hanging', async (t) => {
