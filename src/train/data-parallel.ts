@@ -9,6 +9,7 @@
  * per shard).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Batch } from './lm-data.ts';
 import { applyGradientStep, type StepOptions } from './loop.ts';
@@ -20,8 +21,23 @@ export interface ParallelOptions {
   trainThreads?: number;
 }
 
-/** TRAIN_THREADS as a thread count: 0 = every core this process may use. */
-export const trainThreadsFor = (setting: number): number => (setting === 0 ? os.availableParallelism() : setting);
+/**
+ * Cores this process may use: os.availableParallelism() (CPU affinity), capped by a cgroup v2 CPU
+ * quota (a container's --cpus, rounded down, at least 1), which Node does not see.
+ */
+export function availableCores(): number {
+  let n = os.availableParallelism();
+  try {
+    const [quota, period] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
+    if (quota !== 'max' && Number(period) > 0) n = Math.min(n, Math.max(1, Math.floor(Number(quota) / Number(period))));
+  } catch {
+    // no cgroup v2 CPU controller: affinity only
+  }
+  return n;
+}
+
+/** TRAIN_THREADS as a thread count: 0 = every core this process may use (availableCores). */
+export const trainThreadsFor = (setting: number): number => (setting === 0 ? availableCores() : setting);
 
 /** Rows [k·rows/n, (k+1)·rows/n) of `b` for k < n, with shard seeds; null for a shard with no rows. */
 export function splitRows(b: Batch, n: number, stepSeed: number): (ShardInput | null)[] {

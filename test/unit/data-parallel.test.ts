@@ -6,7 +6,7 @@ import { initBackend } from '../../src/backend/select.ts';
 import { normalizeTrainRequest } from '../../src/train/request.ts';
 import { trainLanguageModel } from '../../src/train/train-lm.ts';
 import { liveGradientThreads } from '../../src/train/grad-pool.ts';
-import { splitRows } from '../../src/train/data-parallel.ts';
+import { availableCores, helperThreads, splitRows, trainThreadsFor } from '../../src/train/data-parallel.ts';
 import { startWindowParallel } from '../../src/train/window-replica.ts';
 import { buildWindowModel, windowOptimizer } from '../../src/train/window-lm.ts';
 import { epochPlan } from '../../src/train/lm-data.ts';
@@ -37,6 +37,16 @@ t.test('splitRows: contiguous row blocks, shard 0 keeps the step seed, empty sha
   t.equal(s[0]!.seed, 99);
   t.not(s[1]!.seed, 99);
   t.same(splitRows(b, 4, 1).map((r) => r?.rows ?? 0), [0, 1, 1, 1]);
+});
+
+t.test('TRAIN_THREADS: 0 = the cores available, gradient threads only on wasm and cpu', async (t) => {
+  t.equal(trainThreadsFor(0), availableCores());
+  t.ok(availableCores() >= 1);
+  t.equal(trainThreadsFor(3), 3);
+  t.equal(helperThreads(4, 'wasm'), 3);
+  t.equal(helperThreads(2, 'cpu'), 1);
+  t.equal(helperThreads(1, 'wasm'), 0);
+  t.equal(helperThreads(8, 'tensorflow'), 0, 'tfjs-node threads its own kernels');
 });
 
 for (const architecture of ['lstm', 'gru', 'transformer'] as const) {
