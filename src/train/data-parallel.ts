@@ -13,8 +13,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Batch } from './lm-data.ts';
 import { applyGradientStep, type StepOptions } from './loop.ts';
-import { GradientPool, type ReplicaRecipe } from './grad-pool.ts';
-import { shardSeed, type GradientReplica, type ShardInput } from './replica.ts';
+import { GradientPool } from './grad-pool.ts';
+import { shardSeed, type GradientReplica, type ReplicaRecipe, type ShardInput } from './replica.ts';
 
 /** How many threads one training job uses (TRAIN_THREADS, main thread included); absent or 1 = the one-thread path. */
 export interface ParallelOptions {

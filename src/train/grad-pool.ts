@@ -20,11 +20,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
-import type { ShardInput } from './replica.ts';
-import type { WindowRecipe } from './window-replica.ts';
-
-/** What a gradient thread rebuilds its replica from (plain data). */
-export type ReplicaRecipe = WindowRecipe;
+import type { ReplicaRecipe, ShardInput } from './replica.ts';
 
 /** Posted to a thread at start (workerData). */
 export interface ThreadInit {

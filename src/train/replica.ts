@@ -5,6 +5,7 @@
  * built from the same recipe, so index i means the same weight on every thread.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { TrainJobData } from '../queue/contract.ts';
 
 /** A contiguous block of rows of one batch: ids x, y [rows, seqLen] (int32, row-major). */
 export interface ShardInput {
@@ -32,6 +33,19 @@ export interface GradientReplica {
   counted(y: Int32Array): number;
   dispose(): void;
 }
+
+/** Everything `buildWindowModel` needs to rebuild a window LM (plain data: it is posted to gradient threads). */
+export interface WindowRecipe {
+  kind: 'window';
+  job: TrainJobData;
+  vocabSize: number;
+  trainTokens: number;
+  /** Target id the loss skips (-1 = none). */
+  ignoreId: number;
+}
+
+/** What a gradient thread rebuilds its replica from (grad-thread.ts dispatches on `kind`). */
+export type ReplicaRecipe = WindowRecipe;
 
 /** `vars` sorted by the engine's registration order (see GradientReplica.variables). */
 export function inRegistrationOrder(vars: tf.Variable[]): tf.Variable[] {

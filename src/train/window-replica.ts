@@ -6,19 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { sequenceCrossEntropy } from '../arch/lm.ts';
 import { TransformerLM } from '../arch/transformer.ts';
 import type { TrainJobData } from '../queue/contract.ts';
-import { inRegistrationOrder, type GradientReplica, type ShardInput } from './replica.ts';
+import { inRegistrationOrder, type GradientReplica, type ShardInput, type WindowRecipe } from './replica.ts';
 import { startDataParallel, type DataParallelStep } from './data-parallel.ts';
 import { buildWindowModel, windowLogits, type WindowModel } from './window-lm.ts';
-
-/** Everything `buildWindowModel` needs (plain data: it is posted to gradient threads). */
-export interface WindowRecipe {
-  kind: 'window';
-  job: TrainJobData;
-  vocabSize: number;
-  trainTokens: number;
-  /** Target id the loss skips (-1 = none). */
-  ignoreId: number;
-}
 
 export function windowReplica(model: WindowModel, hp: TrainJobData['hyperparameters'], ignoreId: number): GradientReplica {
   return {
