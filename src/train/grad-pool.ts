@@ -12,7 +12,8 @@
  *   reports the step done.
  * A step generation number (Atomics) beside each buffer publishes the writes in order.
  *
- * Failure contract: a thread that throws, crashes or exits fails the pending step and every later
+ * Failure contract: a thread that throws, crashes, exits, or leaves a step unanswered past the hung
+ * limit (max(minStepTimeoutMs, 30 × the slowest step so far)) fails the pending step and every later
  * one with an Error naming the thread; `close()` terminates every thread (idempotent) and must be
  * called on every exit path of a job. `liveGradientThreads()` counts threads not yet exited.
  */
@@ -85,6 +86,8 @@ interface Helper {
 
 export class GradientPool {
   private failure: Error | null = null;
+  /** The longest step answered so far, ms (sets the hung-thread limit). */
+  private slowestMs = 0;
   private closing = false;
   private generation = 0;
   private readonly weightOffsets: number[];
@@ -95,6 +98,7 @@ export class GradientPool {
     private readonly weightBuf: Float32Array,
     private readonly weightShapes: number[][],
     readonly gradShapes: number[][],
+    private readonly minStepTimeoutMs: number,
   ) {
     this.weightOffsets = layout(weightShapes).offsets;
     this.gradOffsets = layout(gradShapes).offsets;
@@ -109,7 +113,15 @@ export class GradientPool {
    * Starts `threads` gradient threads and resolves once each has built its replica (shapes checked
    * against the main thread's); any failure closes those started and rejects.
    */
-  static async start(opts: { threads: number; recipe: ReplicaRecipe; backend: 'wasm' | 'cpu'; weightShapes: number[][]; gradShapes: number[][] }): Promise<GradientPool> {
+  static async start(opts: {
+    threads: number;
+    recipe: ReplicaRecipe;
+    backend: 'wasm' | 'cpu';
+    weightShapes: number[][];
+    gradShapes: number[][];
+    /** A step unanswered for max(this, 30 × the slowest step so far) fails as hung (default 120 s). */
+    minStepTimeoutMs?: number;
+  }): Promise<GradientPool> {
     const weightSab = new SharedArrayBuffer(4 * layout(opts.weightShapes).total);
     const helpers: Helper[] = [];
     for (let k = 1; k <= opts.threads; k++) {
@@ -119,7 +131,7 @@ export class GradientPool {
       live++;
       helpers.push({ index: k, worker, grads: new Float32Array(grads), control: new Int32Array(control), pending: null });
     }
-    const pool = new GradientPool(helpers, new Float32Array(weightSab), opts.weightShapes, opts.gradShapes);
+    const pool = new GradientPool(helpers, new Float32Array(weightSab), opts.weightShapes, opts.gradShapes, opts.minStepTimeoutMs ?? 120_000);
     try {
       await Promise.all(helpers.map((h) => pool.watch(h)));
     } catch (err) {
@@ -135,11 +147,8 @@ export class GradientPool {
       let ready = false;
       const fail = (err: Error) => {
         if (this.closing) return;
-        this.failure ??= err;
         if (!ready) reject(err);
-        const p = h.pending;
-        h.pending = null;
-        p?.reject(err);
+        this.failWith(h, err);
       };
       h.worker.on('message', (m: ThreadReply) => {
         if (m.type === 'ready') {
@@ -163,6 +172,15 @@ export class GradientPool {
     });
   }
 
+  /** Marks the pool failed (the first error wins) and rejects `h`'s pending step. */
+  private failWith(h: Helper, err: Error): void {
+    if (this.closing) return;
+    this.failure ??= err;
+    const p = h.pending;
+    h.pending = null;
+    p?.reject(err);
+  }
+
   /** Copies `weights` (the replica's weights() order, float32) into the shared weight buffer. */
   writeWeights(weights: tf.Tensor[]): void {
     weights.forEach((w, i) => {
@@ -183,7 +201,15 @@ export class GradientPool {
     if (shards.length !== this.helpers.length) throw new Error(`expected ${this.helpers.length} shards, got ${shards.length}`);
     const generation = ++this.generation;
     for (const h of this.helpers) Atomics.store(h.control, 0, generation);
-    return Promise.all(
+    const started = Date.now();
+    const limit = Math.max(this.minStepTimeoutMs, 30 * this.slowestMs);
+    const timer = setTimeout(() => {
+      for (const h of this.helpers) {
+        if (h.pending?.generation === generation) this.failWith(h, new Error(`training thread ${h.index} did not answer step ${generation} within ${(limit / 1000).toFixed(1)} s (hung)`));
+      }
+    }, limit);
+    timer.unref();
+    const all = Promise.all(
       this.helpers.map((h, k) => {
         const s = shards[k];
         if (!s) return 0;
@@ -193,6 +219,17 @@ export class GradientPool {
           h.worker.postMessage(msg);
         });
       }),
+    );
+    return all.then(
+      (losses) => {
+        clearTimeout(timer);
+        this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
+        return losses;
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        throw err;
+      },
     );
   }
 

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/select.ts';
 import { normalizeTrainRequest } from '../../src/train/request.ts';
 import { trainLanguageModel } from '../../src/train/train-lm.ts';
-import { liveGradientThreads } from '../../src/train/grad-pool.ts';
+import { GradientPool, liveGradientThreads } from '../../src/train/grad-pool.ts';
 import { availableCores, helperThreads, splitRows, trainThreadsFor } from '../../src/train/data-parallel.ts';
-import { startWindowParallel } from '../../src/train/window-replica.ts';
+import { startWindowParallel, windowReplica } from '../../src/train/window-replica.ts';
 import { buildWindowModel, windowOptimizer } from '../../src/train/window-lm.ts';
 import { epochPlan } from '../../src/train/lm-data.ts';
 import type { TrainHooks } from '../../src/train/loop.ts';
@@ -135,4 +135,20 @@ t.test('a gradient thread that dies fails the step with a clear error instead of
   optimizer.dispose();
   model.dispose();
   t.equal(tf.memory().numTensors, before);
+});
+
+t.test('a step a thread does not answer in time fails as hung', async (t) => {
+  const job = tinyJob('lstm');
+  const { model, hp } = buildWindowModel(job, 30, 2000);
+  const replica = windowReplica(model, hp, -1);
+  const pool = await GradientPool.start({
+    threads: 1, recipe: { kind: 'window', job, vocabSize: 30, trainTokens: 2000, ignoreId: -1 }, backend: 'wasm',
+    weightShapes: replica.weights().map((w) => w.shape), gradShapes: replica.variables().map((v) => v.shape), minStepTimeoutMs: 1,
+  });
+  pool.writeWeights(replica.weights());
+  const shard = { rows: 4, seqLen: 16, x: new Int32Array(64), y: new Int32Array(64), seed: 1 };
+  await t.rejects(pool.compute([{ shard, scale: 1 }]), /training thread 1 did not answer step 1 within .* \(hung\)/);
+  await pool.close();
+  t.equal(liveGradientThreads(), 0);
+  model.dispose();
 });
