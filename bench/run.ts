@@ -12,6 +12,7 @@ const benches: Array<[string, string[]]> = [
   ['quality on real data (default settings) vs copy/lead and retrieval baselines; needs npm run data:real', ['bench/quality.ts']],
   ['language-model quality vs PyTorch: char LSTM on the whole KJV, identical batches, held-out nats/char (needs bible-kjv, python3-torch)', ['bench/lm-quality.ts', '--steps', '1000']],
   ['Transformer LM vs the same GPT in PyTorch (nanoGPT laptop config, identical batches), decoding with the KV cache, LSTM at equal time (needs bible-kjv, python3-torch)', ['bench/gpt-quality.ts', '--steps', '2000', '--decode', '--lstm']],
+  ['training on 1 vs 2 threads (TRAIN_THREADS: data parallelism over worker_threads), char LSTM(256)', ['bench/train-threads.ts', '--threads', '2', '--steps', '6', '--reps', '5']],
   ['training throughput (wasm fixes vs as shipped)', ['bench/wasm-fixes.ts', '--batches', '4', '--cpu-batches', '1']],
   ['training throughput, fused LSTM vs tf.layers.lstm (wasm)', ['bench/fused-rnn.ts', '--batches', '4', '--only', 'std,fused,std,fused']],
   ['training throughput, fused GRU vs tf.layers.gru (wasm)', ['bench/fused-rnn.ts', '--batches', '4', '--arch', 'gru', '--only', 'std,fused,std,fused']],

@@ -45,6 +45,7 @@ export const CONFIG_VARS = [
   { env: 'MODEL_CACHE_SIZE', kind: 'int', default: '8', min: 1, description: 'Loaded model versions kept in memory (LRU).' },
   { env: 'WORKER_CONCURRENCY', kind: 'int', default: '1', min: 1, max: 64, description: 'Training jobs one worker process runs at once.' },
   { env: 'TRAIN_NICE', kind: 'int', default: '10', min: 0, max: 19, description: 'Scheduling niceness of the worker process and the training jobs it runs (0 = same priority as the API, 19 = lowest): with the API on the same cores, a training job then takes the CPU time serving leaves over instead of half of it (bench/README.md, "Serving beside a training job").' },
+  { env: 'TRAIN_THREADS', kind: 'int', default: '1', min: 0, max: 256, description: 'Threads one training job computes on (1 = one thread; 0 = every core, cgroup CPU quota respected): synchronous data parallelism over worker_threads on the wasm and cpu backends, each thread a shard of every batch, one optimizer step; generate and chat models (LSTM, GRU, Transformer) only — Seq2Seq and classifier jobs train on one thread. Per job: with WORKER_CONCURRENCY > 1 divide the cores. Only pays on cores nothing else is using (docs/training.md).' },
   { env: 'JOB_ATTEMPTS', kind: 'int', default: '3', min: 1, max: 20, description: 'Tries per training job (a crashed worker counts one; retries resume from the checkpoint).' },
   { env: 'JOB_LOCK_MS', kind: 'int', default: '30000', min: 1000, description: 'BullMQ job lock duration; a worker that stops renewing it is considered crashed.' },
   { env: 'STALLED_CHECK_MS', kind: 'int', default: '30000', min: 500, description: 'How often workers look for jobs of crashed workers.' },
@@ -82,6 +83,7 @@ export interface Config {
   sessionMemoryMb: number;
   workerConcurrency: number;
   trainNice: number;
+  trainThreads: number;
   jobAttempts: number;
   jobLockMs: number;
   stalledCheckMs: number;

@@ -354,6 +354,19 @@ export function optimizerStep(optimizer: tf.Optimizer, loss: () => tf.Scalar, va
   const { clipNorm, weightDecay = 0, stats } = typeof opts === 'object' && opts !== null ? opts : { clipNorm: opts as number | null };
   if (!clipNorm && !weightDecay && !stats) return optimizer.minimize(loss, true, vars)!;
   const { value, grads } = tf.variableGrads(loss, vars);
+  applyGradientStep(optimizer, grads, { clipNorm, weightDecay, stats });
+  return value;
+}
+
+/**
+ * The second half of an optimizer step, on gradients already computed (by `optimizerStep`, or
+ * summed over the shards of a data-parallel step, train/data-parallel.ts): global-norm clipping,
+ * `applyGradients`, decoupled weight decay — see `optimizerStep`. `grads` is keyed by variable name
+ * in the engine's registration order (Adam keeps its moments by position in that order); call inside
+ * tf.tidy.
+ */
+export function applyGradientStep(optimizer: tf.Optimizer, grads: tf.NamedTensorMap, opts: StepOptions): void {
+  const { clipNorm, weightDecay = 0, stats } = opts;
   const names = Object.keys(grads);
   const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!))))).dataSync()[0]!);
   const scale = clipNorm && norm > clipNorm ? clipNorm / norm : 1;
@@ -369,5 +382,4 @@ export function optimizerStep(optimizer: tf.Optimizer, loss: () => tf.Scalar, va
       if (v && v.rank >= 2) v.assign(tf.mul(v, shrink));
     }
   }
-  return value;
 }

@@ -16,6 +16,7 @@ import { trainLanguageModel } from './train-lm.ts';
 import { trainSeq2Seq } from './train-seq2seq.ts';
 import { trainChatModel } from './train-chat.ts';
 import { chatConversations } from '../tasks/chat-data.ts';
+import { trainThreadsFor } from './data-parallel.ts';
 
 export interface TrainedModel {
   stopped: boolean;
@@ -27,15 +28,17 @@ export interface TrainedModel {
   dispose(): void;
 }
 
-export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetBytes'>, data: TrainJobData, hooks: TrainHooks): Promise<TrainedModel> {
+/** `config.trainThreads` (TRAIN_THREADS; absent = 1, the one-thread path) applies to generate and chat jobs. */
+export async function trainForTask(config: Pick<Config, 'dataDir' | 'maxDatasetBytes'> & Partial<Pick<Config, 'trainThreads'>>, data: TrainJobData, hooks: TrainHooks): Promise<TrainedModel> {
+  const parallelism = { trainThreads: trainThreadsFor(config.trainThreads ?? 1) };
   if (data.task === 'generate') {
     const records = await loadTrainingRecords(config, data.dataset, data.columns.text ?? 'text');
-    const outcome = await trainLanguageModel(data, records, hooks);
+    const outcome = await trainLanguageModel(data, records, hooks, parallelism);
     return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, stopReason: outcome.summary.stop_reason, publish: (store, info) => publishLanguageModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   const rows = await loadRows(config, data.dataset);
   if (data.task === 'chat') {
-    const outcome = await trainChatModel(data, chatConversations(rows, data.columns), hooks);
+    const outcome = await trainChatModel(data, chatConversations(rows, data.columns), hooks, parallelism);
     return { stopped: outcome.stopped, metrics: outcome.metrics, qualityWarning: outcome.qualityWarning, stopReason: outcome.summary.stop_reason, publish: (store, info) => publishChatModel(store, data, outcome, info), dispose: () => outcome.model.dispose() };
   }
   if (data.task === 'classify') {

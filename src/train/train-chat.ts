@@ -15,6 +15,8 @@ import { ChatTokenizer } from '../tasks/chat-template.ts';
 import type { Conversation } from '../tasks/chat-data.ts';
 import { assertEnoughTokens, epochPlan, validationBatches, type Batch } from './lm-data.ts';
 import { FRESH_START, GradStats, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
+import type { DataParallelStep, ParallelOptions } from './data-parallel.ts';
+import { startWindowParallel } from './window-replica.ts';
 import { buildWindowModel, windowOptimizer, windowLoss, windowOf, windowTrainableRun, type WindowModel } from './window-lm.ts';
 import { splitExamples } from './epoch-order.ts';
 import { assistantTurns, retrievalBaseline } from './chat-baseline.ts';
@@ -46,7 +48,7 @@ export function maskedLoss(model: WindowModel, batches: readonly Batch[]): numbe
   return windowLoss(model, batches, PAD_ID);
 }
 
-export async function trainChatModel(job: TrainJobData, conversations: readonly Conversation[], hooks: TrainHooks): Promise<ChatOutcome> {
+export async function trainChatModel(job: TrainJobData, conversations: readonly Conversation[], hooks: TrainHooks, parallelism: ParallelOptions = {}): Promise<ChatOutcome> {
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
   const { train, val } = splitExamples(conversations, job.hyperparameters.validation_split, job.hyperparameters.seed);
@@ -65,6 +67,7 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
   }
   const valBatches = validationBatches(valData.ids, window, hp.batch_size, valData.targets);
   const optimizer = windowOptimizer(model, hp);
+  let parallel: DataParallelStep | null = null;
   try {
     const start: LoopStart = resumed ? await resumeFromCheckpoint(resumed, (w) => model.setWeights(w), optimizer, hooks) : FRESH_START;
     if (!resumed) {
@@ -73,9 +76,12 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
     if (Object.keys(chosen).length > 0) await hooks.log(describeTransformerSize(trainData.ids.length, chosen));
     const planFor = perEpoch((epoch) => epochPlan(trainData.ids, window, hp.batch_size, hp.seed, epoch, trainData.targets));
     const gradStats = new GradStats();
+    parallel = await startWindowParallel({
+      trainThreads: parallelism.trainThreads ?? 1, job, model, hp, vocabSize: chat.vocabSize, trainTokens: trainData.ids.length, ignoreId: PAD_ID, optimizer, log: hooks.log,
+    });
     const result = await runTrainingLoop(
       windowTrainableRun({
-        model, optimizer, hp, planFor, gradStats, ignoreId: PAD_ID,
+        model, optimizer, hp, planFor, gradStats, parallel, ignoreId: PAD_ID,
         validate: () => maskedLoss(model, valBatches),
         checkpointExtra: () => ({ tokenizer: base.toJSON() }),
       }),
@@ -95,5 +101,6 @@ export async function trainChatModel(job: TrainJobData, conversations: readonly 
     throw err;
   } finally {
     optimizer.dispose();
+    await parallel?.close(); // every exit (done, cancelled, failed) ends the gradient threads
   }
 }

@@ -13,6 +13,8 @@ import type { QualityWarning } from '../eval/quality.ts';
 import { checkQuality } from './quality-check.ts';
 import { assertEnoughTokens, epochPlan, splitTrainVal, validationBatches, type Batch } from './lm-data.ts';
 import { FRESH_START, GradStats, lossMetrics, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
+import type { DataParallelStep, ParallelOptions } from './data-parallel.ts';
+import { startWindowParallel } from './window-replica.ts';
 import { buildWindowModel, windowOptimizer, windowLoss, windowOf, windowTrainableRun, type WindowModel } from './window-lm.ts';
 
 export type { TrainHooks } from './loop.ts';
@@ -40,7 +42,7 @@ export function evaluateLoss(model: WindowModel, batches: readonly Batch[]): num
   return windowLoss(model, batches);
 }
 
-export async function trainLanguageModel(job: TrainJobData, records: readonly string[], hooks: TrainHooks): Promise<TrainOutcome> {
+export async function trainLanguageModel(job: TrainJobData, records: readonly string[], hooks: TrainHooks, parallelism: ParallelOptions = {}): Promise<TrainOutcome> {
   const started = Date.now();
   const resumed = hooks.checkpoint ? await hooks.checkpoint.load() : null;
   const tokenizer = resumed ? loadTokenizer(resumed.state.tokenizer) : fitTokenizerFor(job.tokenizer, records);
@@ -56,6 +58,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
   }
   const valBatches = validationBatches(val, window, hp.batch_size);
   const optimizer = windowOptimizer(model, hp);
+  let parallel: DataParallelStep | null = null;
   // On any failure (divergence, a failed checkpoint write) the model and optimizer are freed:
   // the sandboxed trainer process is reused for the next job.
   try {
@@ -64,9 +67,12 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
     if (Object.keys(chosen).length > 0) await hooks.log(describeTransformerSize(train.length, chosen));
     const planFor = perEpoch((epoch) => epochPlan(train, window, hp.batch_size, hp.seed, epoch));
     const gradStats = new GradStats();
+    parallel = await startWindowParallel({
+      trainThreads: parallelism.trainThreads ?? 1, job, model, hp, vocabSize: tokenizer.vocabSize, trainTokens: train.length, ignoreId: -1, optimizer, log: hooks.log,
+    });
     const result = await runTrainingLoop(
       windowTrainableRun({
-        model, optimizer, hp, planFor, gradStats,
+        model, optimizer, hp, planFor, gradStats, parallel,
         validate: () => evaluateLoss(model, valBatches),
         checkpointExtra: () => ({ tokenizer: tokenizer.toJSON() }),
       }),
@@ -92,6 +98,7 @@ export async function trainLanguageModel(job: TrainJobData, records: readonly st
     throw err;
   } finally {
     optimizer.dispose();
+    await parallel?.close(); // every exit (done, cancelled, failed) ends the gradient threads
   }
 }
 

@@ -15,6 +15,7 @@ import type { TrainJobData } from '../queue/contract.ts';
 import type { Batch, EpochPlan } from './lm-data.ts';
 import { loopRules, optimizerStep, type GradStats, type TrainableRun } from './loop.ts';
 import { applyTransformerAutoSize } from './auto-size.ts';
+import type { DataParallelStep } from './data-parallel.ts';
 
 export type WindowModel = tf.LayersModel | TransformerLM;
 
@@ -46,7 +47,7 @@ export function windowOptimizer(model: WindowModel, hp: TrainJobData['hyperparam
 export const windowOf = (model: WindowModel, hp: TrainJobData['hyperparameters']): number => (model instanceof TransformerLM ? hp.context_length : hp.sequence_length);
 
 /** Logits [B, T, V] of ids x [B, T]; `dropout` > 0 with `seed` = a training pass (recurrent models use their own dropout layers). */
-function windowLogits(model: WindowModel, x: tf.Tensor2D, training: boolean, dropout = 0, seed = 0): tf.Tensor {
+export function windowLogits(model: WindowModel, x: tf.Tensor2D, training: boolean, dropout = 0, seed = 0): tf.Tensor {
   if (model instanceof TransformerLM) return model.forward(x, training ? { dropout, seed } : {});
   return model.apply(x, { training }) as tf.Tensor;
 }
@@ -82,21 +83,25 @@ export interface WindowRunSpec {
   validate: () => number | null;
   checkpointExtra: TrainableRun['checkpointExtra'];
   ignoreId?: number;
+  /** TRAIN_THREADS > 1: each step's batch is split over these threads (data-parallel.ts); absent = one thread. */
+  parallel?: DataParallelStep | null;
 }
 
 /** The loop's run spec for a window LM: steps capped by max_steps_per_epoch, clipping and weight decay from `hp`. */
 export function windowTrainableRun(spec: WindowRunSpec): TrainableRun {
-  const { model, optimizer, hp, planFor, gradStats, ignoreId = -1 } = spec;
+  const { model, optimizer, hp, planFor, gradStats, ignoreId = -1, parallel } = spec;
   return {
     rules: loopRules(hp),
     gradStats,
     stepsIn: (epoch) => (hp.max_steps_per_epoch ? Math.min(planFor(epoch).steps, hp.max_steps_per_epoch) : planFor(epoch).steps),
     trainStep: async (epoch, step) => {
       const b = planFor(epoch).batch(step);
+      const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
+      const stepOptions = { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats };
+      if (parallel) return { loss: await parallel.step(b, seed, stepOptions), tokens: b.rows * b.seqLen };
       const loss = tf.tidy(() => {
         const { x, y } = windowTensors(b);
-        const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
-        return optimizerStep(optimizer, () => sequenceCrossEntropy(windowLogits(model, x, true, hp.dropout, seed), y, ignoreId), undefined, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
+        return optimizerStep(optimizer, () => sequenceCrossEntropy(windowLogits(model, x, true, hp.dropout, seed), y, ignoreId), undefined, stepOptions);
       });
       const value = (await loss.data())[0]!;
       loss.dispose();
