@@ -45,10 +45,13 @@ t.test('SIGTERM: the worker checkpoints mid-epoch and exits; the next worker res
   const accepted = await post(`${s.url}/train`, {
     name: 'graceful',
     dataset: { text: TINY_TEXT.repeat(4) },
-    hyperparameters: { units: 32, embedding_dim: 8, epochs: 3, sequence_length: 16, batch_size: 4, seed: 6 },
+    // 40 epochs of 108 steps (~30 s on wasm): long enough to be stopped while it runs.
+    hyperparameters: { units: 32, embedding_dim: 8, epochs: 40, sequence_length: 16, batch_size: 4, seed: 6 },
   });
   const id = accepted.json.job_id;
-  await waitFor(async () => (await get(`${s.url}/train/${id}`)).json.progress?.step >= 5, 60000, 'a few steps');
+  // Progress is reported ≤ 2/s and at epoch ends, so count steps across epochs.
+  const stepsDone = (p: any) => (p ? p.epoch * p.steps + p.step : 0);
+  await waitFor(async () => stepsDone((await get(`${s.url}/train/${id}`)).json.progress) >= 5, 60000, 'a few steps');
   const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
   first.kill('SIGTERM');
   const code = await exited;
