@@ -148,7 +148,10 @@ export class Sequence {
     this.generated++;
     this.history.push(id);
     const chunk = this.streamer.push(this.tokenizer.tokenPiece(id));
-    if (this.pending) this.emit(this.pending);
+    this.flushPending();
+    // Its client may have cancelled (or aborted) from that token's callback: the new token is dropped.
+    if (this.finish) return false;
+    if (this.opts.signal?.aborted) return this.end('cancelled');
     this.pending = { index: this.generated - 1, text: chunk.text, token_id: id, logprob };
     if (top) this.pending.top_logprobs = top.map((e) => ({ token_id: e.id, text: this.tokenizer.tokenText(e.id), logprob: e.logprob }));
     if (chunk.stopped) return this.end('stop_sequence');
@@ -182,9 +185,15 @@ export class Sequence {
       const tail = this.streamer.end();
       if (this.pending) this.pending.text += tail;
     }
-    if (this.pending) this.emit(this.pending);
-    this.pending = undefined;
+    this.flushPending();
     return false;
+  }
+
+  /** Emits the held-back token event once: taken out first, so a callback that cancels (re-entering end()) cannot emit it again. */
+  private flushPending(): void {
+    const event = this.pending;
+    this.pending = undefined;
+    if (event) this.emit(event);
   }
 
   private emit(e: TokenEvent): void {
