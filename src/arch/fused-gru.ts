@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { columnSum } from './column-sum.ts';
 import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
-import { gruGradGates, gruGradOut, gruStepSig, rnnKernelsActive } from './rnn-kernels.ts';
+import { gruGradGates, gruGradOut, gruStepSig, recordingGradients, rnnKernelsActive } from './rnn-kernels.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -115,7 +115,8 @@ const backwardKernels: BackwardFn = ({ dyTm, zr, hh, hPrev, UzrT, UhT }, T) => {
 /**
  * The sequence with `step` forward and `backward` for BPTT: on wasm gruStepSig (per step two matmuls,
  * each followed by an Add, a Sigmoid op and one kernel) and the gate-gradient kernels; elsewhere tf ops.
- * Saved: x (time-major rows), W, Uzr, Uh, h0, h of every step, zr, hh and r⊙h of every step.
+ * Saved (only while a gradient is recorded): x (time-major rows), W, Uzr, Uh, h0, h of every step,
+ * zr, hh and r⊙h of every step.
  */
 function gruForward(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, h0: tf.Tensor2D, save: SaveFn, step: StepFn, backward: BackwardFn) {
   const [B, T, inDim] = x.shape;
@@ -131,17 +132,20 @@ function gruForward(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor
   const zrs: tf.Tensor2D[] = [];
   const hhs: tf.Tensor2D[] = [];
   const rhs: tf.Tensor2D[] = [];
+  const training = recordingGradients();
   for (let t = 0; t < T; t++) {
     const [hn, zr, rh, hh] = step(xzrs[t]!, xhs[t]!, h, Uzr, Uh);
     h = hn;
     hs.push(h);
-    zrs.push(zr);
-    hhs.push(hh);
-    rhs.push(rh);
+    if (training) {
+      zrs.push(zr);
+      hhs.push(hh);
+      rhs.push(rh);
+    }
   }
   const hsTm = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
   const value = tf.transpose(hsTm, [1, 0, 2]);
-  save([xtm, W, Uzr, Uh, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(zrs), tf.stack(hhs), tf.reshape(tf.stack(rhs), [T * B, H])]);
+  if (training) save([xtm, W, Uzr, Uh, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(zrs), tf.stack(hhs), tf.reshape(tf.stack(rhs), [T * B, H])]);
 
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
     tf.tidy(() => {

@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { columnSum } from './column-sum.ts';
 import { FusedRecurrentLayer, type FusedRecurrentArgs, type SequenceResult } from './fused-rnn-layer.ts';
-import { lstmCell, lstmStepGrad, rnnKernelsActive } from './rnn-kernels.ts';
+import { lstmCell, lstmStepGrad, recordingGradients, rnnKernelsActive } from './rnn-kernels.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -94,8 +94,8 @@ function splitStateGrad(dy: tf.Tensor, withState: boolean, T: number): { dyH: tf
 
 /**
  * The wasm path (rnn-kernels.ts): per step forward the h·U matmul, an Add, one Sigmoid op and one cell
- * kernel; backward one gate-gradient kernel and the dz·Uᵀ matmul. Saved: x (time-major rows), W, U, h0, h of every step,
- * c_0 … c_T and the gate activations [T, B, 5H].
+ * kernel; backward one gate-gradient kernel and the dz·Uᵀ matmul. Saved (only while a gradient is
+ * recorded): x (time-major rows), W, U, h0, h of every step, c_0 … c_T and the gate activations [T, B, 5H].
  */
 const lstmForwardKernels: SequenceFn = (x, W, U, b, h0, c0, withState, save) => {
   const [B, T, inDim] = x.shape;
@@ -103,23 +103,26 @@ const lstmForwardKernels: SequenceFn = (x, W, U, b, h0, c0, withState, save) => 
   const xtm = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, inDim]) as tf.Tensor2D;
   const xw = tf.fused.matMul({ a: xtm, b: W, bias: b }); // [T·B, 4H], time-major rows
   const xws = tf.unstack(tf.reshape(xw, [T, B, 4 * H]));
+  const training = recordingGradients();
   let h: tf.Tensor2D = h0;
   let c: tf.Tensor2D = c0;
   const hs: tf.Tensor2D[] = [];
   const cs: tf.Tensor2D[] = [c0];
   const acts: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    const [hn, cn, act] = lstmCell(tf.add(xws[t]!, tf.matMul(h, U)), c, true);
+    const [hn, cn, act] = lstmCell(tf.add(xws[t]!, tf.matMul(h, U)), c, training);
     h = hn!;
     c = cn!;
     hs.push(h);
-    cs.push(c);
-    acts.push(act!);
+    if (training) {
+      cs.push(c);
+      acts.push(act!);
+    }
   }
   const hsTm = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
   const out = tf.transpose(hsTm, [1, 0, 2]); // [B, T, H]
   const value = withState ? tf.concat([out, tf.expandDims(c, 1)], 1) : out;
-  save([xtm, W, U, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(cs), tf.stack(acts)]);
+  if (training) save([xtm, W, U, h0, tf.reshape(hsTm, [T * B, H]), tf.stack(cs), tf.stack(acts)]);
 
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
     tf.tidy(() => {

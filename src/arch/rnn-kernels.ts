@@ -64,6 +64,15 @@ export function rnnKernelsActive(): boolean {
   return true;
 }
 
+/**
+ * True while a gradient is being recorded (inside tf.grad / variableGrads / minimize): a sequence's
+ * forward pass saves its activations for BPTT only then (an encoder at serving time, a validation
+ * pass and a prefill skip the copies).
+ */
+export function recordingGradients(): boolean {
+  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+}
+
 const heap = (b: BackendWasm, t: TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number | boolean>) =>
   tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
