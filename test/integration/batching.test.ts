@@ -6,6 +6,7 @@ import { initBackend } from '../../src/backend/select.ts';
 import { ModelStore } from '../../src/store/registry.ts';
 import { ModelCache } from '../../src/infer/model-cache.ts';
 import { generateText } from '../../src/infer/generate.ts';
+import type { TokenEvent } from '../../src/infer/sequence.ts';
 import { resolveParams } from '../../src/infer/params.ts';
 import { publishTinyModel, testConfig } from '../helpers/app.ts';
 
@@ -28,7 +29,8 @@ t.test('continuous batching', async (t) => {
   const cache = new ModelCache(new ModelStore(config.modelsDir), 2, 4);
   const lease = await cache.acquire('tiny');
   const model = lease.model;
-  const run = (r: (typeof requests)[number], signal?: AbortSignal) => generateText(model, r.prompt, resolveParams(r.p, limits), { signal });
+  const run = (r: (typeof requests)[number], signal?: AbortSignal, onToken?: (e: TokenEvent) => void) =>
+    generateText(model, r.prompt, resolveParams(r.p, limits), { signal, onToken });
 
   const alone: Awaited<ReturnType<typeof run>>[] = [];
   for (const r of requests) alone.push(await run(r));
@@ -47,11 +49,18 @@ t.test('continuous batching', async (t) => {
   // Cancel one mid-flight: it ends `cancelled`, the others are unaffected.
   const abort = new AbortController();
   const long = { prompt: 'the ', p: { max_new_tokens: 400, do_sample: false } };
-  const pending = [run(long, abort.signal), ...requests.slice(0, 3).map((r) => run(r))];
-  setTimeout(() => abort.abort(), 20);
+  // Aborted from its own token callback after 10 tokens (not by a timer: 400 tokens take ~30 ms).
+  const events: TokenEvent[] = [];
+  const abortAt10 = (e: TokenEvent) => {
+    events.push(e);
+    if (e.index === 9) abort.abort();
+  };
+  const pending = [run(long, abort.signal, abortAt10), ...requests.slice(0, 3).map((r) => run(r))];
   const [cancelled, ...others] = await Promise.all(pending);
   t.equal(cancelled!.details.finish_reason, 'cancelled');
   t.ok(cancelled!.details.generated_tokens < 400);
+  t.same(events.map((e) => e.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'ten token events, none after the abort, none twice');
+  t.equal(cancelled!.text, events.map((e) => e.text).join(''), 'the cancelled text is what its token events carried');
   others.forEach((res, i) => t.equal(res.text, alone[i]!.text, `request ${i} unaffected by the cancel`));
   t.equal(tf.memory().numTensors, baseline);
   lease.release();

@@ -148,16 +148,23 @@ t.test('generate over HTTP and SSE', async (t) => {
 });
 
 t.test('long generations: 429 over the concurrency cap; closing an SSE connection cancels', async (t) => {
-  const s = await startServer(t, { maxConcurrentGenerations: 1, maxNewTokens: 5000 });
+  const s = await startServer(t, { maxConcurrentGenerations: 1, maxNewTokens: 50000 });
   await publishTinyModel(s.config, 'tiny');
-  // Greedy: the tiny model never picks <eos>, so this runs all 3000 steps.
-  const long = post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 3000, do_sample: false } });
-  await new Promise((r) => setTimeout(r, 150));
+  // Greedy: the tiny model never picks <eos>, so this runs until it is stopped. Streamed, so the
+  // test knows it is running (holding the only slot) before it sends the second request.
+  const longAbort = new AbortController();
+  const long = await fetch(`${s.url}/generate`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, signal: longAbort.signal,
+    body: JSON.stringify({ model: 'tiny', prompt: 'the ', stream: true, parameters: { max_new_tokens: 50000, do_sample: false } }),
+  });
+  t.equal(long.status, 200);
+  await long.body!.getReader().read();
   const r = await post(`${s.url}/generate`, { model: 'tiny', prompt: 'the ', parameters: { max_new_tokens: 5 } });
   t.equal(r.status, 429);
   t.equal(r.json.error.code, 'overloaded');
   t.equal(r.headers.get('retry-after'), '1');
-  t.equal((await long).status, 200);
+  longAbort.abort();
+  await waitFor(() => s.app.services.inference.inFlight === 0, 5000, 'the long generation to stop');
 
   await t.test('closing an SSE connection cancels its generation', async (t) => {
     const abort = new AbortController();
@@ -170,7 +177,8 @@ t.test('long generations: 429 over the concurrency cap; closing an SSE connectio
     abort.abort();
     await waitFor(() => s.app.services.inference.inFlight === 0, 5000, 'the generation to stop');
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
-    t.match(metrics, /seqserve_generations_total\{finish_reason="cancelled"\} 1/);
+    // the long generation above was the first one cancelled, this is the second
+    t.match(metrics, /seqserve_generations_total\{finish_reason="cancelled"\} 2/);
   });
 });
 

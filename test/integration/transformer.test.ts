@@ -9,6 +9,7 @@ import { initBackend } from '../../src/backend/select.ts';
 import { ModelStore } from '../../src/store/registry.ts';
 import { ModelCache } from '../../src/infer/model-cache.ts';
 import { generateText } from '../../src/infer/generate.ts';
+import type { TokenEvent } from '../../src/infer/sequence.ts';
 import { resolveParams } from '../../src/infer/params.ts';
 import { TransformerLM } from '../../src/arch/transformer.ts';
 import { TINY_GPT, TINY_TEXT, get, post, publishTinyChatModel, publishTinyModel, startServer, startWorker, testConfig, waitFor, waitForJob, wsClient } from '../helpers/app.ts';
@@ -39,7 +40,8 @@ t.test('continuous batching with a KV cache', async (t) => {
   const lease = await cache.acquire('gpt');
   const model = lease.model;
   t.ok(model.lm instanceof TransformerLM, 'served as a Transformer');
-  const run = (r: (typeof requests)[number], signal?: AbortSignal) => generateText(model, r.prompt, resolveParams(r.p, limits), { signal });
+  const run = (r: (typeof requests)[number], signal?: AbortSignal, onToken?: (e: TokenEvent) => void) =>
+    generateText(model, r.prompt, resolveParams(r.p, limits), { signal, onToken });
 
   const alone: Awaited<ReturnType<typeof run>>[] = [];
   for (const r of requests) alone.push(await run(r));
@@ -60,8 +62,11 @@ t.test('continuous batching with a KV cache', async (t) => {
   t.equal(tf.memory().numTensors, baseline, 'no tensors left after joins and leaves');
 
   const abort = new AbortController();
-  const pending = [run({ prompt: 'the ', p: { max_new_tokens: 400, do_sample: false } }, abort.signal), ...requests.slice(0, 3).map((r) => run(r))];
-  setTimeout(() => abort.abort(), 5);
+  // Aborted from its own token callback after 5 tokens (a timer may fire after it has ended).
+  const abortAt5 = (e: TokenEvent) => {
+    if (e.index === 4) abort.abort();
+  };
+  const pending = [run({ prompt: 'the ', p: { max_new_tokens: 400, do_sample: false } }, abort.signal, abortAt5), ...requests.slice(0, 3).map((r) => run(r))];
   const [cancelled, ...others] = await Promise.all(pending);
   t.equal(cancelled!.details.finish_reason, 'cancelled');
   others.forEach((res, i) => t.equal(res.text, alone[i]!.text, `request ${i} unaffected by the cancel`));
