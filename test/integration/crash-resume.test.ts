@@ -14,10 +14,11 @@ const alive = (pid: number) => {
 t.test('kill -9 the worker; a new worker resumes the job from its last checkpoint', async (t) => {
   const s = await startServer(t);
   const first = startWorker(t, s.config);
-  const epochs = 12;
+  // ~5 s of training on wasm (30 epochs of 27 steps): still running when the worker is killed.
+  const epochs = 30;
   const accepted = await post(`${s.url}/train`, {
     name: 'survivor',
-    dataset: { text: TINY_TEXT },
+    dataset: { text: TINY_TEXT.repeat(4) },
     hyperparameters: { units: 16, embedding_dim: 8, epochs, sequence_length: 16, batch_size: 16, seed: 5 },
   });
   const id = accepted.json.job_id;

@@ -84,7 +84,11 @@ t.test('cancel a running job; cancel a queued job; bad training input; TRAIN_NIC
   const worker = startWorker(t, s.config, { TRAIN_NICE: '7' });
   const running = await post(`${s.url}/train`, tinyJob('long-one', { epochs: 500 }));
   const queued = await post(`${s.url}/train`, tinyJob('queued-one'));
-  await waitFor(async () => (await get(`${s.url}/train/${running.json.job_id}`)).json.progress?.step > 0, 60000, 'the job to start');
+  // Progress is reported ≤ 2/s and at epoch ends (step 0 of the next), so count steps across epochs.
+  await waitFor(async () => {
+    const p = (await get(`${s.url}/train/${running.json.job_id}`)).json.progress;
+    return p && p.epoch * p.steps + p.step > 0;
+  }, 60000, 'the job to start');
   t.equal(os.getPriority(worker.pid!), 7, 'the worker runs at TRAIN_NICE');
   const kids = childPids(worker.pid!);
   t.ok(kids.length >= 1, 'the job runs in a child process of the worker');
