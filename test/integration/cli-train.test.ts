@@ -9,18 +9,19 @@ t.test('seqserve train, jobs, models against a real server and worker', async (t
   const { s, env, tiny } = await cliTrainingServer(t);
 
   t.test('train --follow: uploads, queues, shows progress, ends with the model published', async (t) => {
-    const r = await cli(t, ['train', tiny, '--task', 'generate', '--name', 't', '--hp', 'epochs=1', ...TINY_CLI_HP, '--follow'], env);
+    // 40 epochs (about a second on wasm): long enough that progress is reported while the job runs.
+    const r = await cli(t, ['train', tiny, '--task', 'generate', '--name', 't', '--hp', 'epochs=40', ...TINY_CLI_HP, '--follow'], env);
     t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
     t.match(r.stderr, /uploaded .*tiny\.txt: ds_[0-9a-f]{24} \(text/);
     t.match(r.stderr, /job \d+ queued: training t/);
-    t.match(r.stderr, /running {2}epoch 1\/1 .*loss [0-9.]+/, 'progress lines with epoch and loss (plain lines: stderr is not a TTY)');
+    t.match(r.stderr, /running {2}epoch \d+\/40 .*loss [0-9.]+/, 'progress lines with epoch and loss (plain lines: stderr is not a TTY)');
     t.match(r.stderr, /val_loss [0-9.]+/, 'validation loss shown');
     t.notMatch(r.stderr, /\x1b\[/, 'no terminal escapes when not on a TTY');
     t.match(r.stdout, /^completed: t@1 \(stopped: max_epochs\)\nheld-out: .*perplexity [0-9.]+/);
     const model = await get(`${s.url}/models/t`);
     t.equal(model.status, 200);
     t.equal(model.json.latest, 1);
-    t.equal(model.json.versions[0].manifest.training.epochs_completed, 1);
+    t.equal(model.json.versions[0].manifest.training.epochs_completed, 40);
   });
   t.test('--json output parses: models, jobs', async (t) => {
     const models = await cliInProcess(['models', '--json'], env);
