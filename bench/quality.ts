@@ -20,7 +20,8 @@
  *          --settings JSON ({tokenizer?, hyperparameters?} added to the request — NOT the defaults:
  *          for finding which setting fixes a default that misses its target; printed with the results),
  *          --decodings JSON (an array of Seq2Seq `parameters` objects: after the default decoding, the
- *          same model scores each of them on the same held-out rows).
+ *          same model scores each of them on the same held-out rows),
+ *          --keep DIR (publish into the model store DIR and keep it, instead of a temporary one).
  * Results: bench/README.md "Quality on real data".
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,7 +52,9 @@ const decodings = JSON.parse(arg('decodings', '[]')) as Seq2SeqParameterInput[];
 
 const config = loadConfig();
 const backend = await initBackend(config.tfjsBackend);
-const storeDir = mkdtempSync(path.join(tmpdir(), 'seqserve-quality-'));
+/** --keep DIR: publish into DIR and keep it (re-decode the trained models later); default a temporary store. */
+const keepDir = arg('keep', '');
+const storeDir = keepDir || mkdtempSync(path.join(tmpdir(), 'seqserve-quality-'));
 const store = new ModelStore(storeDir);
 const cache = new ModelCache(store, 1, config.maxBatchSize);
 const service = new InferenceService(cache, { ...config, maxConcurrentGenerations: 64 });
@@ -96,13 +99,13 @@ for (const task of tasks) {
   const targetLanguage = task === 'translate' ? 'en' : undefined;
   const scores = await scoreHeldOut(service, name, task, train, heldOut, { targetLanguage });
   report(task, train.length, trainS, trained.metrics, scores);
-  const decoded: { parameters: Seq2SeqParameterInput; model: Record<string, number>; decode_s: number }[] = [];
+  const decoded: { parameters: Seq2SeqParameterInput; model: Record<string, number>; decode_s: number; outputs: string[] }[] = [];
   if (decodings.length > 0) {
     console.log(`\n| decoding parameters (same model, same ${heldOut.length} rows) | ${HEADLINE[task]} | seconds |\n|---|---|---|`);
     console.log(`| service defaults | ${fmt(scores.model[HEADLINE[task]])} | ${scores.decode_s} |`);
     for (const parameters of decodings) {
       const s = await scoreHeldOut(service, name, task, train, heldOut, { targetLanguage, parameters, samples: 0 });
-      decoded.push({ parameters, model: s.model, decode_s: s.decode_s });
+      decoded.push({ parameters, model: s.model, decode_s: s.decode_s, outputs: s.outputs });
       console.log(`| ${JSON.stringify(parameters)} | ${fmt(s.model[HEADLINE[task]])} | ${s.decode_s} |`);
     }
   }
@@ -112,7 +115,7 @@ for (const task of tasks) {
   writeFileSync(out, JSON.stringify({ task, seed, train_rows: train.length, train_s: trainS, overrides: settings, settings: job, manifest_metrics: trained.metrics, held_out: scores, decodings: decoded }, null, 2));
   console.log(`   (results: ${out})`);
 }
-rmSync(storeDir, { recursive: true, force: true });
+if (!keepDir) rmSync(storeDir, { recursive: true, force: true });
 
 function report(task: RealTask, trainRows: number, trainS: number, manifest: Record<string, number>, s: HeldOutScores): void {
   const h = HEADLINE[task];

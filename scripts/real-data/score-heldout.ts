@@ -25,6 +25,9 @@ export interface HeldOutScores {
   /** Decoding wall time for all rows, seconds. */
   decode_s: number;
   samples: Array<{ source: string; reference: string; output: string; retrieved: string }>;
+  /** Every row's model output and retrieved target, in held-out order (for per-row analysis). */
+  outputs: string[];
+  retrieved: string[];
 }
 
 /** `{copy_input_bleu: x}` → `{bleu: x}`. */
@@ -65,5 +68,7 @@ export async function scoreHeldOut(
     retrieval: unprefix('retrieval', retrievalBaseline(task, retrieved, heldOut, opts.targetLanguage)),
     decode_s: Math.round(decodeS * 10) / 10,
     samples: heldOut.slice(0, opts.samples ?? 5).map((r, i) => ({ source: r.source, reference: r.target, output: outputs[i]!, retrieved: retrieved[i]! })),
+    outputs,
+    retrieved,
   };
 }

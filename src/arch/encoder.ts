@@ -78,13 +78,14 @@ function gatherRows(x: tf.Tensor3D, flatIdx: tf.Tensor1D): tf.Tensor3D {
 
 /**
  * ids [B, S] int32 (pads after each row's `lengths[b]` ≥ 1 real tokens). Call inside tf.tidy (or a
- * gradient function); `dropout` applies to the embeddings and between layers when > 0.
+ * gradient function); `dropout` applies to the embeddings and between layers when > 0; `wordDropout`
+ * zeroes whole token embeddings (noise shape [B, S, 1]) when > 0.
  */
-export function encode(spec: EncoderSpec, ws: WeightSet, ids: tf.Tensor2D, lengths: Int32Array, opts: { dropout?: number; seed?: number; prefix?: string } = {}): EncoderOutput {
+export function encode(spec: EncoderSpec, ws: WeightSet, ids: tf.Tensor2D, lengths: Int32Array, opts: { dropout?: number; wordDropout?: number; seed?: number; prefix?: string } = {}): EncoderOutput {
   const prefix = opts.prefix ?? 'encoder';
   const [B, S] = ids.shape;
   const drop = (t: tf.Tensor3D, k: number) => (opts.dropout ? (tf.dropout(t, opts.dropout, undefined, (opts.seed ?? 0) + k) as tf.Tensor3D) : t);
-  let x = drop(tf.gather(ws.get(`${prefix}/embedding`), ids) as tf.Tensor3D, 0);
+  let x = drop(wordDrop(tf.gather(ws.get(`${prefix}/embedding`), ids) as tf.Tensor3D, opts.wordDropout ?? 0, (opts.seed ?? 0) + 201), 0);
   // 1 at each row's position length−1 (built here: tf.oneHot refuses depth 1, i.e. S = 1).
   const lastData = new Float32Array(B * S);
   lengths.forEach((l, b) => {
@@ -109,6 +110,16 @@ export function encode(spec: EncoderSpec, ws: WeightSet, ids: tf.Tensor2D, lengt
     if (i < spec.layers - 1) x = drop(x, i + 1);
   }
   return { memory: x, finals };
+}
+
+/**
+ * Token ("word") dropout: each of the B·S token embeddings of x [B, S, D] is zeroed whole with
+ * probability `rate` (the survivors scaled by 1/(1 − rate), as tf.dropout does); x itself when rate is 0.
+ */
+export function wordDrop(x: tf.Tensor3D, rate: number, seed: number): tf.Tensor3D {
+  if (!(rate > 0)) return x;
+  const [B, S] = x.shape;
+  return tf.dropout(x, rate, [B, S, 1], seed) as tf.Tensor3D;
 }
 
 /** Mask [B, S] float32: 1 at real positions, 0 at pads. */

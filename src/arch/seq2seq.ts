@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attendSequence, attendStep, attentionBias } from './attention.ts';
 import { cellStep, disposeCellExtras, prepareCell, type CellWeights, type RecurrentKind } from './cell-step.ts';
-import { addEncoderWeights, encode, lengthMask, memoryWidth, runRecurrent, type EncoderSpec } from './encoder.ts';
+import { addEncoderWeights, encode, lengthMask, memoryWidth, runRecurrent, wordDrop, type EncoderSpec } from './encoder.ts';
 import { disposeState, type RecurrentState } from './lm-step.ts';
 import { WeightSet } from './weight-set.ts';
 import { sequenceCrossEntropy } from './lm.ts';
@@ -107,9 +107,9 @@ export class Seq2SeqModel {
   }
 
   /** Encoder + bridge + attention keys (inside a tidy or gradient function). */
-  private encodeAll(src: tf.Tensor2D, lengths: Int32Array, dropout = 0, seed = 0) {
+  private encodeAll(src: tf.Tensor2D, lengths: Int32Array, dropout = 0, seed = 0, wordDropout = 0) {
     const [B, S] = src.shape;
-    const { memory, finals } = encode(this.enc, this.ws, src, lengths, { dropout, seed });
+    const { memory, finals } = encode(this.enc, this.ws, src, lengths, { dropout, seed, wordDropout });
     const M = memory.shape[2];
     const keys = tf.matMul(memory.reshape([B * S, M]), this.w('attention/kernel') as tf.Tensor2D).reshape([B, S, this.spec.units]) as tf.Tensor3D;
     const h0 = finals.map((f, i) => tf.tanh(tf.add(tf.matMul(f, this.w(`bridge_${i}/kernel`) as tf.Tensor2D), this.w(`bridge_${i}/bias`))) as tf.Tensor2D);
@@ -128,13 +128,14 @@ export class Seq2SeqModel {
   }
 
   /** Teacher-forced decoder over all positions: N = B·T rows (row b·T + t). */
-  private decodeAll(src: tf.Tensor2D, srcLengths: Int32Array, tgtIn: tf.Tensor2D, dropout: number, seed: number): DecoderOutput {
-    const { memory, keys, bias, h0 } = this.encodeAll(src, srcLengths, dropout, seed);
+  private decodeAll(src: tf.Tensor2D, srcLengths: Int32Array, tgtIn: tf.Tensor2D, dropout: number, seed: number, wordDropout = 0): DecoderOutput {
+    const { memory, keys, bias, h0 } = this.encodeAll(src, srcLengths, dropout, seed, wordDropout);
     const [B, T] = tgtIn.shape;
     const [, S, M] = memory.shape;
     const { units: H, embeddingDim: E } = this.spec;
     const emb = tf.gather(this.w('decoder/embedding'), tgtIn) as tf.Tensor3D;
-    let x = dropout > 0 ? (tf.dropout(emb, dropout, undefined, seed + 101) as tf.Tensor3D) : emb;
+    const embIn = wordDrop(emb, wordDropout, seed + 103);
+    let x = dropout > 0 ? (tf.dropout(embIn, dropout, undefined, seed + 101) as tf.Tensor3D) : embIn;
     for (let i = 0; i < this.spec.layers; i++) {
       x = runRecurrent(this.spec.architecture, this.ws, `decoder/${this.spec.architecture}_${i}`, x, h0[i]);
     }
@@ -182,11 +183,11 @@ export class Seq2SeqModel {
    * −mean_v log P_vocab(v) (the generator's distribution: the full mixed one would need a [B·T, V]
    * scatter per step). Call inside an optimizer's loss function or a tidy.
    */
-  loss(src: tf.Tensor2D, srcLengths: Int32Array, tgtIn: tf.Tensor2D, tgtOut: tf.Tensor2D, opts: { dropout?: number; seed?: number; labelSmoothing?: number } = {}): tf.Scalar {
+  loss(src: tf.Tensor2D, srcLengths: Int32Array, tgtIn: tf.Tensor2D, tgtOut: tf.Tensor2D, opts: { dropout?: number; wordDropout?: number; seed?: number; labelSmoothing?: number } = {}): tf.Scalar {
     const [B, T] = tgtIn.shape;
     const V = this.spec.targetVocab;
     const eps = opts.labelSmoothing ?? 0;
-    const d = this.decodeAll(src, srcLengths, tgtIn, opts.dropout ?? 0, opts.seed ?? 0);
+    const d = this.decodeAll(src, srcLengths, tgtIn, opts.dropout ?? 0, opts.seed ?? 0, opts.wordDropout ?? 0);
     if (!d.gate) return sequenceCrossEntropy(d.logits, tgtOut, PAD_ID, eps);
     const S = src.shape[1];
     const flatT = tgtOut.reshape([B * T]).toInt();

@@ -64,6 +64,8 @@ export interface TrainJobData {
     retrieval_augmented: boolean;
     /** Seq2Seq: pointer-generator copy over one shared vocabulary (arch/seq2seq.ts); absent = off (jobs queued before it existed). */
     copy?: boolean;
+    /** Seq2Seq: token dropout — the probability of zeroing a whole input embedding (source tokens and the decoder's previous tokens) in training; absent = 0 (jobs queued before it existed). */
+    word_dropout?: number;
   };
   /**
    * Hyperparameters the request left unset that the trainer sizes from the data (train/auto-size.ts);

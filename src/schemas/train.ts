@@ -11,7 +11,7 @@ export const HYPERPARAMETER_DEFAULTS = {
   learning_rate: 0.002, lr_schedule: 'plateau', warmup_steps: null, label_smoothing: 0.1, weight_decay: 0,
   validation_split: 0.1, seed: 42, max_steps_per_epoch: null,
   bidirectional: true, max_source_length: 256, max_target_length: 128, clip_norm: 5, retrieval_augmented: false,
-  copy: false,
+  copy: false, word_dropout: 0,
 } as const satisfies TrainJobData['hyperparameters'];
 const D = HYPERPARAMETER_DEFAULTS;
 
@@ -62,6 +62,7 @@ export const Hyperparameters = Type.Object(
     max_source_length: Type.Optional(Type.Integer({ minimum: 4, maximum: 4096, default: D.max_source_length, description: 'Seq2Seq and classify: tokens of input kept; longer inputs are truncated (training and serving; `details.truncated_input_tokens` says how many were dropped).' })),
     max_target_length: Type.Optional(Type.Integer({ minimum: 2, maximum: 4096, default: D.max_target_length, description: 'Seq2Seq: target tokens trained on, including <eos>; longer targets are truncated.' })),
     retrieval_augmented: Type.Optional(Type.Boolean({ description: 'Default: true for task summarize, false otherwise. Seq2Seq: feed the encoder `source ⟨sep⟩ target of the most similar training example` (character-bigram retrieval; training rows never retrieve themselves), so the model learns to copy and edit a close match. The index is stored with the model (retrieval.json) and used when serving.' })),
+    word_dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, default: D.word_dropout, description: 'Seq2Seq: token dropout in training — each source token and each previous target token fed to the decoder has its whole embedding zeroed with this probability, so the decoder cannot lean on its own history alone (Sennrich & Zhang 2019). 0 = off.' })),
     copy: Type.Optional(Type.Boolean({ description: 'Default: true for task summarize, false otherwise. Seq2Seq: pointer-generator copy (See et al. 2017): each output token mixes the decoder\'s vocabulary distribution with the attention over the input, so input words (names, numbers, and with retrieval_augmented the retrieved target) can be copied. Source and target then share one vocabulary (translate too).' })),
   },
   { additionalProperties: false, $id: 'Hyperparameters' },

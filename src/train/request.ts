@@ -74,6 +74,7 @@ export function normalizeTrainRequest(body: TrainRequest, now = new Date()): Tra
       max_target_length: hp.max_target_length ?? HYPERPARAMETER_DEFAULTS.max_target_length,
       retrieval_augmented: hp.retrieval_augmented ?? taskDefaults?.hyperparameters.retrieval_augmented ?? HYPERPARAMETER_DEFAULTS.retrieval_augmented,
       copy: hp.copy ?? taskDefaults?.hyperparameters.copy ?? HYPERPARAMETER_DEFAULTS.copy,
+      word_dropout: hp.word_dropout ?? HYPERPARAMETER_DEFAULTS.word_dropout,
     },
     ...(autoSize.length > 0 ? { auto_size: autoSize } : {}),
     submitted_at: now.toISOString(),

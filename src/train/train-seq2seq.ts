@@ -113,7 +113,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
           const seed = (hp.seed + epoch * 100003 + step * 7) >>> 0;
           const loss = tf.tidy(() => {
             const t = pairBatchTensors(b);
-            const lossFn = () => model.loss(t.src, b.srcLengths, t.tgtIn, t.tgtOut, { dropout: hp.dropout, seed, labelSmoothing: hp.label_smoothing });
+            const lossFn = () => model.loss(t.src, b.srcLengths, t.tgtIn, t.tgtOut, { dropout: hp.dropout, wordDropout: hp.word_dropout ?? 0, seed, labelSmoothing: hp.label_smoothing });
             return optimizerStep(optimizer, lossFn, vars, { clipNorm: hp.clip_norm, weightDecay: hp.weight_decay, stats: gradStats });
           });
           const value = (await loss.data())[0]!;

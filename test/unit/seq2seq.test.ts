@@ -4,7 +4,7 @@ import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/select.ts';
 import { attendSequence, attendStep, attentionBias } from '../../src/arch/attention.ts';
-import { addEncoderWeights, encode, lengthMask, reverseWithinLengths, type EncoderSpec } from '../../src/arch/encoder.ts';
+import { addEncoderWeights, encode, lengthMask, reverseWithinLengths, wordDrop, type EncoderSpec } from '../../src/arch/encoder.ts';
 import { Seq2SeqModel, disposeEncoded, type Seq2SeqSpec } from '../../src/arch/seq2seq.ts';
 import { TextClassifier, balancedClassWeights, weightedCrossEntropy, type ClassifierSpec } from '../../src/arch/classifier.ts';
 import { WeightSet } from '../../src/arch/weight-set.ts';
@@ -142,6 +142,49 @@ t.test('reverseWithinLengths and lengthMask', async (t) => {
   const m = lengthMask(Int32Array.of(2, 0, 5), 3);
   t.same(m.arraySync(), [[1, 1, 0], [0, 0, 0], [1, 1, 1]], 'lengths beyond the width are clipped');
   m.dispose();
+});
+
+t.test('wordDrop zeroes whole token embeddings at the rate and scales the survivors; rate 0 is the identity', async (t) => {
+  const before = tf.memory().numTensors;
+  const [B, S, D] = [8, 50, 6];
+  const x = tf.randomUniform([B, S, D], 0.5, 1.5, 'float32', 3) as tf.Tensor3D;
+  t.equal(wordDrop(x, 0, 1), x, 'rate 0 returns x itself');
+  const y = wordDrop(x, 0.25, 7);
+  const xs = x.arraySync();
+  const ys = y.arraySync();
+  let dropped = 0;
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < S; s++) {
+      const row = ys[b]![s]!;
+      if (row.every((v) => v === 0)) {
+        dropped++;
+        continue;
+      }
+      row.forEach((v, d) => t.ok(Math.abs(v - xs[b]![s]![d]! / 0.75) < 1e-5, 'a kept token is scaled by 1/(1 − rate)') || t.bailout());
+    }
+  }
+  t.ok(dropped > 0.15 * B * S && dropped < 0.35 * B * S, `about a quarter of the ${B * S} tokens dropped whole (${dropped})`);
+  const again = wordDrop(x, 0.25, 7);
+  t.same(again.arraySync(), ys, 'the same seed drops the same tokens');
+  tf.dispose([x, y, again]);
+  t.equal(tf.memory().numTensors, before, 'no tensors left');
+});
+
+t.test('Seq2Seq loss with word dropout differs from the loss without it and has gradients for every weight', async (t) => {
+  const before = tf.memory().numTensors;
+  const model = new Seq2SeqModel(s2sSpec('lstm'), 5);
+  const src = padded([[4, 5, 6, 7], [8, 9]], 4);
+  const tgtIn = tf.tensor2d([[1, 4, 5], [1, 6, 0]], [2, 3], 'int32');
+  const tgtOut = tf.tensor2d([[4, 5, 2], [6, 2, 0]], [2, 3], 'int32');
+  const plain = tf.tidy(() => model.loss(src.ids, src.lengths, tgtIn, tgtOut, { seed: 9 }).dataSync()[0]!);
+  const dropped = tf.tidy(() => model.loss(src.ids, src.lengths, tgtIn, tgtOut, { seed: 9, wordDropout: 0.5 }).dataSync()[0]!);
+  t.not(plain, dropped, 'word dropout changes the training loss');
+  const { value, grads } = tf.variableGrads(() => model.loss(src.ids, src.lengths, tgtIn, tgtOut, { seed: 9, wordDropout: 0.3 }), model.ws.variables());
+  t.ok(Object.values(grads).every((g) => Number.isFinite(tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0]!))), 'finite gradients');
+  tf.dispose([value, ...Object.values(grads)]);
+  tf.dispose([src.ids, tgtIn, tgtOut]);
+  model.dispose();
+  t.equal(tf.memory().numTensors, before, 'no tensors left');
 });
 
 t.test('encoder: each row of a padded batch equals the row encoded alone', async (t) => {
