@@ -60,11 +60,12 @@ const m = outcome.metrics;
 if (values.decodes) {
   const { splitExamples } = await import('../src/train/epoch-order.ts');
   const { withRetrieved } = await import('../src/tasks/retrieval.ts');
-  const { predictTexts, encodeRows, initialDecoderState, BANNED_IDS, seq2seqDecodingDefaults } = await import('../src/tasks/seq2seq-forward.ts');
+  const { encodeRows, initialDecoderState, BANNED_IDS, seq2seqDecodingDefaults } = await import('../src/tasks/seq2seq-forward.ts');
+  const { predictTexts } = await import('../src/tasks/seq2seq-predict.ts');
   const { encodeSourceIds } = await import('../src/tasks/pair-encoding.ts');
   const { generationMetrics } = await import('../src/eval/task-metrics.ts');
   const { beamSearch } = await import('../src/decode/beam.ts');
-  const { beamStepper } = await import('../src/infer/seq2seq-decode.ts');
+  const { beamStepper } = await import('../src/tasks/seq2seq-beam.ts');
   const { disposeState } = await import('../src/arch/lm-step.ts');
   const { disposeEncoded } = await import('../src/arch/seq2seq.ts');
   const { BOS_ID, EOS_ID } = await import('../src/tokenize/index.ts');
@@ -78,8 +79,8 @@ if (values.decodes) {
     const blank = preds.filter((p) => p.trim() === '').length;
     console.log(`decode ${name}: ${JSON.stringify(generationMetrics(task, preds, refs, lang))} blank ${blank}/${preds.length} distinct ${new Set(preds).size}`);
   };
-  score('greedy', await predictTexts(outcome.model, val, outcome.sourceTokenizer, outcome.targetTokenizer, hp.max_source_length, hp.max_target_length, 64, n));
-  score('greedy min_new_tokens=1', await predictTexts(outcome.model, val, outcome.sourceTokenizer, outcome.targetTokenizer, hp.max_source_length, hp.max_target_length, 64, n, 1));
+  score('greedy', await predictTexts(outcome.model, val, outcome.sourceTokenizer, outcome.targetTokenizer, hp.max_source_length, hp.max_target_length, { decoding: { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: n } }));
+  score('greedy min_new_tokens=1', await predictTexts(outcome.model, val, outcome.sourceTokenizer, outcome.targetTokenizer, hp.max_source_length, hp.max_target_length, { decoding: { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: n }, minNewTokens: 1 }));
   for (const lp of [1, 0.6]) {
     const preds: string[] = [];
     for (const e of val) {

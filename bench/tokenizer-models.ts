@@ -20,7 +20,7 @@ import { initBackend } from '../src/backend/select.ts';
 import { normalizeTrainRequest } from '../src/train/request.ts';
 import { trainSeq2Seq } from '../src/train/train-seq2seq.ts';
 import { splitExamples } from '../src/train/epoch-order.ts';
-import { predictTexts } from '../src/tasks/seq2seq-forward.ts';
+import { predictTexts } from '../src/tasks/seq2seq-predict.ts';
 import type { PairExample, PairTask } from '../src/tasks/task-data.ts';
 import type { TokenizerType } from '../src/tokenize/index.ts';
 

@@ -19,7 +19,8 @@ import type { TrainJobData } from '../queue/contract.ts';
 import { ServiceError } from '../errors.ts';
 import { encodeCorpus } from '../tasks/lm-encoding.ts';
 import { argmaxIndex, classifyIds } from '../tasks/classify-forward.ts';
-import { encodePairs, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
+import { encodePairs, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
+import { predictTexts } from '../tasks/seq2seq-predict.ts';
 import { encodeSourceIds } from '../tasks/pair-encoding.ts';
 import { labeledExamples, pairExamples, type PairTask } from '../tasks/task-data.ts';
 import type { LanguageModelEntry, LoadedModel } from './model-cache.ts';
@@ -45,7 +46,7 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
     const examples = index && isRetrievalAugmented(model.manifest) ? withRetrieved(given, index, false) : given;
     const maxSrc = sourceLimit(model.manifest);
     const maxTgt = targetLimit(model.manifest);
-    const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt);
+    const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt, { task: model.manifest.task });
     const lang = (model.manifest.languages as { target?: string } | undefined)?.target;
     const loss = seq2seqLoss(model.s2s, encodePairs(examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt), 32);
     const metrics: Record<string, number> = {

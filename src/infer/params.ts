@@ -37,20 +37,26 @@ export interface Seq2SeqParameterInput extends GenerationParameters {
   no_repeat_ngram_size?: number;
 }
 
+/** Fields only greedy or sampled decoding reads: a request setting one gets one hypothesis by default. */
+const SINGLE_HYPOTHESIS_FIELDS = ['repetition_penalty', 'presence_penalty', 'frequency_penalty', 'top_logprobs'] as const;
+
 /** No default beam, penalty or repetition rule (the fail-fast check before a model is loaded). */
 export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0 };
 
 /**
  * Seq2Seq parameters: the sampling ones (greedy by default here: do_sample defaults to false, and
  * max_new_tokens to the model's max_target_length) plus beam search and the repetition rule, whose
- * defaults are the model's (`defaults`: seq2seqDecodingDefaults of its target tokenizer). num_beams > 1
- * is deterministic beam search and cannot be combined with do_sample: true.
+ * defaults are the model's (`defaults`: seq2seqDecodingDefaults of its target tokenizer and task). num_beams > 1
+ * is deterministic beam search and cannot be combined with do_sample: true. A default beam width
+ * (summarize) applies only to a request that sets none of the single-hypothesis fields (do_sample,
+ * repetition_penalty, presence_penalty, frequency_penalty, top_logprobs): one that does is decoded
+ * greedily or sampled, as it asked.
  */
 export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limits: ParamLimits, modelMaxTarget: number, defaults: Seq2SeqDecoding = NO_DECODING_RULES): Seq2SeqParams {
-  const sampled = p?.do_sample === true;
+  const singleHypothesis = p !== undefined && (p.do_sample === true || SINGLE_HYPOTHESIS_FIELDS.some((k) => p[k] !== undefined));
   const {
-    // Sampling keeps one hypothesis: the default beam width applies to deterministic decoding only.
-    num_beams = sampled ? 1 : defaults.num_beams,
+    // Sampling and the penalties keep one hypothesis: the default beam width applies to plain deterministic decoding only.
+    num_beams = singleHypothesis ? 1 : defaults.num_beams,
     length_penalty = defaults.length_penalty,
     no_repeat_ngram_size = defaults.no_repeat_ngram_size,
     ...sampling

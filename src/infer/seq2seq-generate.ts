@@ -13,18 +13,14 @@
  * Every tensor made for the request is disposed by the time it returns, whatever the outcome.
  */
 import * as tf from '@tensorflow/tfjs';
-import { disposeEncoded } from '../arch/seq2seq.ts';
-import { disposeState } from '../arch/lm-step.ts';
-import { beamSearch } from '../decode/beam.ts';
 import { TextStreamer } from '../decode/streamer.ts';
-import { BOS_ID, EOS_ID } from '../tokenize/index.ts';
+import { BOS_ID } from '../tokenize/index.ts';
 import { encodeSourceIds } from '../tasks/pair-encoding.ts';
 import { isRetrievalAugmented, retrievalKey } from '../tasks/retrieval.ts';
 import type { Seq2SeqEntry } from './model-cache.ts';
 import { sourceLimit } from '../store/manifest.ts';
 import type { Seq2SeqParams } from './params.ts';
-import { BANNED_IDS, encodeRows, initialDecoderState } from '../tasks/seq2seq-forward.ts';
-import { beamStepper } from './seq2seq-decode.ts';
+import { beamDecodeSource } from '../tasks/seq2seq-beam.ts';
 import { Sequence, type FinishReason, type GenerateOptions, type GenerationResult, type TokenEvent } from './sequence.ts';
 
 export interface Seq2SeqSource {
@@ -73,18 +69,10 @@ async function stepDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2Seq
 }
 
 async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
-  const enc = encodeRows(model.s2s, [srcIds]);
-  const initial = initialDecoderState(enc);
-  let found;
-  try {
-    found = await beamSearch(beamStepper(model.s2s, enc), initial, {
-      numBeams: params.num_beams, maxNewTokens: params.max_new_tokens, lengthPenalty: params.length_penalty,
-      noRepeatNgramSize: params.no_repeat_ngram_size, bosId: BOS_ID, eosId: EOS_ID, bannedIds: BANNED_IDS, signal: opts.signal,
-    });
-  } finally {
-    disposeState(initial);
-    disposeEncoded(enc);
-  }
+  const found = await beamDecodeSource(model.s2s, srcIds, {
+    numBeams: params.num_beams, maxNewTokens: params.max_new_tokens, lengthPenalty: params.length_penalty,
+    noRepeatNgramSize: params.no_repeat_ngram_size, signal: opts.signal,
+  });
   const ids = found.best.ids;
   const logprobs = tokenLogProbs(model, srcIds, ids);
   // Stream the decided hypothesis: token texts through the same streamer (whole characters, stop sequences).

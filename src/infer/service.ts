@@ -184,7 +184,7 @@ export class InferenceService {
     if (input.context !== undefined) checkPrompt(input.context, this.limits, 'context');
     resolveSeq2SeqParams(input.parameters, this.limits, this.limits.maxNewTokens); // fail fast, before a model load
     return this.admit(input.model, task, (model) => {
-      const params = resolveSeq2SeqParams(input.parameters, this.limits, targetLimit(model.manifest), seq2seqDecodingDefaults(model.targetTokenizer.type));
+      const params = resolveSeq2SeqParams(input.parameters, this.limits, targetLimit(model.manifest), seq2seqDecodingDefaults(model.targetTokenizer.type, model.manifest.task));
       return this.observed(opts, (o) => runSeq2Seq(model, input, params, o));
     });
   }

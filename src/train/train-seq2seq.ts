@@ -20,7 +20,8 @@ import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
 import { makePairBatch } from '../tasks/pair-encoding.ts';
-import { encodePairs, pairBatchTensors, predictTexts, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
+import { encodePairs, pairBatchTensors, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
+import { predictTexts } from '../tasks/seq2seq-predict.ts';
 import type { PairExample, PairTask } from '../tasks/task-data.ts';
 import { RetrievalIndex, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
 import { bucketedEpoch, splitExamples } from './epoch-order.ts';
@@ -135,7 +136,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
     let qualityWarning: QualityWarning | null = null;
     if (!result.stopped && val.length > 0) {
       const evalSet = val.slice(0, MAX_EVAL_EXAMPLES);
-      const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length);
+      const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length, { task: job.task });
       const target = job.languages?.target;
       Object.assign(
         metrics,

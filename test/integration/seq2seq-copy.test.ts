@@ -13,7 +13,7 @@ import { ModelStore } from '../../src/store/registry.ts';
 import { ModelCache } from '../../src/infer/model-cache.ts';
 import { runSeq2Seq, type Seq2SeqResult } from '../../src/infer/seq2seq-generate.ts';
 import { resolveSeq2SeqParams } from '../../src/infer/params.ts';
-import { predictTexts } from '../../src/tasks/seq2seq-forward.ts';
+import { predictTexts } from '../../src/tasks/seq2seq-predict.ts';
 import type { TrainHooks } from '../../src/train/loop.ts';
 
 await initBackend('wasm');

@@ -397,7 +397,7 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     const r = await post(`${s.url}/summarize`, { model: 'tiny-sum', text: 'the meeting on day 30 was long' });
     t.equal(r.status, 200);
     t.type(r.json.summary, 'string');
-    t.match(r.json.details, { model: 'tiny-sum@1', num_beams: 1 });
+    t.match(r.json.details, { model: 'tiny-sum@1', num_beams: 4 }, 'summarize decodes with 4 beams by default');
     t.ok(r.json.details.generated_tokens <= 12, 'max_target_length bounds the default max_new_tokens');
     const c = await wsClient(t, s.ws);
     c.send({ type: 'summarize', id: 's', model: 'tiny-sum', text: 'the meeting on day 3', parameters: { max_new_tokens: 5, do_sample: true, seed: 4 } });

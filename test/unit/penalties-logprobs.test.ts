@@ -6,6 +6,7 @@ import { DEFAULT_SAMPLING_PARAMS, resolveSamplingParams, type SamplingParams } f
 import { createSampler } from '../../src/decode/sampler.ts';
 import { createRng } from '../../src/decode/rng.ts';
 import { resolveSeq2SeqParams } from '../../src/infer/params.ts';
+import { seq2seqDecodingDefaults } from '../../src/tasks/seq2seq-forward.ts';
 
 function paramOf(fn: () => unknown): string | null | undefined {
   try {
@@ -95,4 +96,19 @@ t.test('resolve: ranges of the new parameters, named in the error', async (t) =>
     t.equal(paramOf(() => resolveSamplingParams(bad as Partial<SamplingParams>)), param, JSON.stringify(bad));
   }
   t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 2, top_logprobs: 2 }, { maxNewTokens: 10, maxPromptChars: 10 }, 10)), 'parameters.top_logprobs', 'beam search refuses what it cannot do');
+});
+
+t.test('summarize decodes with 4 beams by default; a request asking for one hypothesis gets one', async (t) => {
+  const limits = { maxNewTokens: 10, maxPromptChars: 10 };
+  t.same(seq2seqDecodingDefaults('bpe', 'summarize'), { num_beams: 4, length_penalty: 1, no_repeat_ngram_size: 4 });
+  for (const task of ['translate', 'qa', undefined]) t.equal(seq2seqDecodingDefaults('char', task).num_beams, 1, `${task ?? 'no task'}: greedy`);
+  const summarize = seq2seqDecodingDefaults('bpe', 'summarize');
+  t.equal(resolveSeq2SeqParams(undefined, limits, 10, summarize).num_beams, 4, 'no parameters: the default beams');
+  t.equal(resolveSeq2SeqParams({ max_new_tokens: 5, length_penalty: 0.8 }, limits, 10, summarize).num_beams, 4, 'beam-compatible parameters keep them');
+  t.equal(resolveSeq2SeqParams({ num_beams: 1 }, limits, 10, summarize).num_beams, 1, 'an explicit num_beams wins');
+  for (const p of [{ do_sample: true }, { repetition_penalty: 1.3 }, { presence_penalty: 0.5 }, { frequency_penalty: 0.5 }, { top_logprobs: 2 }]) {
+    const r = resolveSeq2SeqParams(p, limits, 10, summarize);
+    t.equal(r.num_beams, 1, `${JSON.stringify(p)}: one hypothesis, no error`);
+  }
+  t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 4, repetition_penalty: 1.3, top_logprobs: 1 }, limits, 10, summarize)), 'parameters.top_logprobs', 'explicit beams with a greedy-only field are still refused');
 });
