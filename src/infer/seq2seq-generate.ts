@@ -12,15 +12,14 @@
  * stored index, tasks/retrieval.ts), exactly as it was trained.
  * Every tensor made for the request is disposed by the time it returns, whatever the outcome.
  */
-import * as tf from '@tensorflow/tfjs';
 import { TextStreamer } from '../decode/streamer.ts';
-import { BOS_ID } from '../tokenize/index.ts';
 import { encodeSourceIds } from '../tasks/pair-encoding.ts';
 import { isRetrievalAugmented, retrievalKey } from '../tasks/retrieval.ts';
 import type { Seq2SeqEntry } from './model-cache.ts';
 import { sourceLimit } from '../store/manifest.ts';
 import type { Seq2SeqParams } from './params.ts';
 import { beamDecodeSource } from '../tasks/seq2seq-beam.ts';
+import { tokenLogProbs } from '../tasks/seq2seq-forward.ts';
 import { Sequence, type FinishReason, type GenerateOptions, type GenerationResult, type TokenEvent } from './sequence.ts';
 
 export interface Seq2SeqSource {
@@ -39,7 +38,9 @@ export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, para
   const started = performance.now();
   const retrieved = isRetrievalAugmented(model.manifest) ? (await model.retrieval())?.nearestTarget(retrievalKey(input)) ?? '' : undefined;
   const src = encodeSourceIds(model.tokenizer, retrieved === undefined ? input : { ...input, retrieved }, sourceLimit(model.manifest));
-  const r = params.num_beams > 1 ? await beamDecode(model, src.ids, params, opts) : await stepDecode(model, src.ids, params, opts);
+  // Beam search also weighs the retrieved target itself as a finished hypothesis (tasks/seq2seq-beam.ts).
+  const candidates = retrieved ? [model.targetTokenizer.encode(retrieved)] : [];
+  const r = params.num_beams > 1 ? await beamDecode(model, src.ids, params, opts, candidates) : await stepDecode(model, src.ids, params, opts);
   return {
     text: r.text,
     details: {
@@ -68,13 +69,13 @@ async function stepDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2Seq
   return seq.result();
 }
 
-async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions): Promise<GenerationResult> {
+async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions, candidates: number[][]): Promise<GenerationResult> {
   const found = await beamDecodeSource(model.s2s, srcIds, {
     numBeams: params.num_beams, maxNewTokens: params.max_new_tokens, lengthPenalty: params.length_penalty,
-    noRepeatNgramSize: params.no_repeat_ngram_size, signal: opts.signal,
+    noRepeatNgramSize: params.no_repeat_ngram_size, signal: opts.signal, candidates,
   });
   const ids = found.best.ids;
-  const logprobs = tokenLogProbs(model, srcIds, ids);
+  const logprobs = tokenLogProbs(model.s2s, srcIds, ids);
   // Stream the decided hypothesis: token texts through the same streamer (whole characters, stop sequences).
   const streamer = new TextStreamer(params.stop);
   let text = '';
@@ -101,16 +102,4 @@ async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2Seq
     text,
     details: { finish_reason: finish, generated_tokens: generated, input_tokens: srcIds.length, seed: params.seed, elapsed_ms: 0, model: model.ref },
   };
-}
-
-/** ln P(ids[t] | ids[<t], source) for a decided output: one teacher-forced pass. */
-function tokenLogProbs(model: Seq2SeqEntry, srcIds: number[], ids: number[]): number[] {
-  if (ids.length === 0) return [];
-  return tf.tidy(() => {
-    const src = tf.tensor2d(srcIds, [1, srcIds.length], 'int32');
-    const tgtIn = tf.tensor2d([BOS_ID, ...ids.slice(0, -1)], [1, ids.length], 'int32');
-    const lp = model.s2s.forwardLogProbs(src, Int32Array.of(srcIds.length), tgtIn).reshape([ids.length, -1]);
-    const picked = tf.sum(tf.mul(lp, tf.oneHot(tf.tensor1d(ids, 'int32'), lp.shape[1]!)), 1);
-    return Array.from(picked.dataSync());
-  });
 }

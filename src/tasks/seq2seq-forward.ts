@@ -96,6 +96,21 @@ export async function greedyDecodeBatch(model: Seq2SeqModel, sources: readonly (
   }
 }
 
+/**
+ * ln P(ids[t] | ids[<t], source) of a given output under the model (one teacher-forced pass over
+ * `<bos> ids[0…n−2]`; the model's own distribution, the copy mixture included). srcIds ≥ 1 id.
+ */
+export function tokenLogProbs(model: Seq2SeqModel, srcIds: readonly number[], ids: readonly number[]): number[] {
+  if (ids.length === 0) return [];
+  return tf.tidy(() => {
+    const src = tf.tensor2d([...srcIds], [1, srcIds.length], 'int32');
+    const tgtIn = tf.tensor2d([BOS_ID, ...ids.slice(0, -1)], [1, ids.length], 'int32');
+    const lp = model.forwardLogProbs(src, Int32Array.of(srcIds.length), tgtIn).reshape([ids.length, -1]);
+    const picked = tf.sum(tf.mul(lp, tf.oneHot(tf.tensor1d([...ids], 'int32'), lp.shape[1]!)), 1);
+    return Array.from(picked.dataSync());
+  });
+}
+
 /** A copy of the encoded source's initial decoder state (1 row), owned by the caller. */
 export function initialDecoderState(enc: EncodedSource): RecurrentState {
   return { h: enc.initial.h.map((t) => tf.keep(t.clone())), c: enc.initial.c.map((t) => tf.keep(t.clone())) };

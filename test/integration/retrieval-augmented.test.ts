@@ -82,6 +82,18 @@ t.test('retrieval-augmented: trains on source ⟨sep⟩ nearest other target, se
   let followed = 0;
   for (const k of probe) if ((await ask(`ra@${v2.version}`, `please ${k}`)) === fresh.get(code.get(k)!)) followed++;
   t.ok(followed >= 20, `${followed}/${probe.length} answers follow the updated memory: serving reads the stored index`);
+  // Beam search reads it too, and weighs the retrieved target itself as a finished hypothesis.
+  const beams = resolveSeq2SeqParams({ num_beams: 3 }, { maxNewTokens: 16, maxPromptChars: 1000 }, 8);
+  let beamFollowed = 0;
+  for (const k of probe) {
+    const lease = await cache.acquire(`ra@${v2.version}`, 'translate');
+    try {
+      if ((await runSeq2Seq(lease.model, { source: `please ${k}` }, beams)).text === fresh.get(code.get(k)!)) beamFollowed++;
+    } finally {
+      lease.release();
+    }
+  }
+  t.ok(beamFollowed >= followed, `${beamFollowed}/${probe.length} beam-search answers follow the updated memory (greedy: ${followed})`);
 
   // /evaluate reads the index too: the retrieval baseline and the augmented inputs.
   const lease = await cache.acquire('ra@1', 'translate');

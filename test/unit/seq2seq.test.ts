@@ -11,7 +11,8 @@ import { WeightSet } from '../../src/arch/weight-set.ts';
 import { disposeState, type RecurrentState } from '../../src/arch/lm-step.ts';
 import { sequenceCrossEntropy } from '../../src/arch/lm.ts';
 import { loadWeightSet, saveWeightSet } from '../../src/store/weight-set-io.ts';
-import { greedyDecodeBatch } from '../../src/tasks/seq2seq-forward.ts';
+import { encodeRows, greedyDecodeBatch, initialDecoderState } from '../../src/tasks/seq2seq-forward.ts';
+import { beamDecodeSource } from '../../src/tasks/seq2seq-beam.ts';
 import { makePairBatch, padRows } from '../../src/tasks/pair-encoding.ts';
 import { BOS_ID, EOS_ID, PAD_ID } from '../../src/tokenize/index.ts';
 
@@ -515,4 +516,49 @@ t.test('classifier logits shape', async (t) => {
   const shape = tf.tidy(() => cls.logits(tf.tensor2d([[4, 5, 0], [6, 7, 8]], [2, 3], 'int32'), Int32Array.of(2, 3)).shape);
   t.same(shape, [2, 5]);
   cls.dispose();
+});
+
+t.test('beamDecodeSource weighs given candidates as finished hypotheses, scored as decoding steps score them', async (t) => {
+  const before = tf.memory().numTensors;
+  const model = new Seq2SeqModel(s2sSpec('lstm', { sourceVocab: 11, targetVocab: 11, copy: true }), 21);
+  const srcIds = [4, 7, 5, 9];
+  // The search may not repeat a token (no_repeat_ngram_size 1) and long outputs are favoured
+  // (length penalty 2); the candidates repeat one token 7 times, which the search cannot reach.
+  const opts = { numBeams: 1, maxNewTokens: 8, lengthPenalty: 2, noRepeatNgramSize: 1 };
+  /** Σ ln P of ids then <eos>, one decoder step at a time (independent of the teacher-forced scorer), normalized as the search normalizes. */
+  const stepScore = (ids: number[]): number => {
+    const enc = encodeRows(model, [srcIds]);
+    let state = initialDecoderState(enc);
+    let sum = 0;
+    let prev = BOS_ID;
+    for (const id of [...ids, EOS_ID]) {
+      const r = model.step(Int32Array.of(prev), state, enc);
+      sum += r.logProbs.dataSync()[id]!;
+      r.logProbs.dispose();
+      disposeState(state);
+      state = r.state;
+      prev = id;
+    }
+    disposeState(state);
+    disposeEncoded(enc);
+    return sum / (ids.length + 1) ** opts.lengthPenalty;
+  };
+  const searched = await beamDecodeSource(model, srcIds, opts);
+  const candidates = [4, 5, 6, 7, 8, 9, 10].map((id) => new Array<number>(7).fill(id));
+  const scores = candidates.map(stepScore);
+  const top = scores.indexOf(Math.max(...scores));
+  t.ok(scores[top]! > searched.best.score, `a candidate outscores the search (${scores[top]!.toFixed(3)} vs ${searched.best.score.toFixed(3)})`);
+  const tooLong = new Array<number>(8).fill(4);
+  const withCandidates = await beamDecodeSource(model, srcIds, { ...opts, candidates: [...candidates, tooLong] });
+  t.same(withCandidates.best.ids, candidates[top], 'the best-scoring candidate wins');
+  t.ok(withCandidates.best.finishedByEos, 'as a hypothesis ended by <eos>');
+  t.ok(Math.abs(withCandidates.best.score - scores[top]!) < 1e-4, 'a candidate is scored as the decoder steps score it');
+  t.notOk(withCandidates.hypotheses.some((h) => h.ids.length === 8 && h.ids.every((id) => id === 4)), 'a candidate longer than max_new_tokens allows is not weighed');
+  t.ok(stepScore([]) < searched.best.score, 'an empty output scores below the search');
+  const worse = await beamDecodeSource(model, srcIds, { ...opts, candidates: [[]] });
+  t.same(worse.best.ids, searched.best.ids, 'a candidate scoring below the search changes nothing');
+  const tie = await beamDecodeSource(model, srcIds, { ...opts, candidates: [searched.best.ids] });
+  t.same(tie.best.ids, searched.best.ids, 'the search result itself as a candidate changes nothing');
+  model.dispose();
+  t.equal(tf.memory().numTensors, before, 'no tensors left');
 });
