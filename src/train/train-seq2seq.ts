@@ -41,7 +41,12 @@ export interface Seq2SeqOutcome {
   qualityWarning: QualityWarning | null;
   /** Optimizer steps taken (all sessions). */
   steps: number;
-  /** The training rows' retrieval index (published as retrieval.json). */
+  /**
+   * The memory published as retrieval.json: every row of the dataset, the validation rows included
+   * (they were held out of the gradient steps, not out of the memory — a translation memory holds
+   * everything it was given). Training and the held-out metrics above retrieve from the training
+   * rows only, so a validation row never retrieves itself.
+   */
   retrieval: RetrievalIndex;
   /** The hyperparameters trained with (auto-sized ones filled in) and what the policy chose. */
   hyperparameters: TrainJobData['hyperparameters'];
@@ -150,7 +155,8 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
       qualityWarning = await checkQuality(job.task, metrics, { steps, train_examples: train.length }, hooks);
     }
     return {
-      stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics, qualityWarning, steps, retrieval, summary: trainingSummary(result), hyperparameters: hp, autoSized: chosen,
+      stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics, qualityWarning, steps,
+      retrieval: split.val.length > 0 ? RetrievalIndex.build([...split.train, ...split.val]) : retrieval, summary: trainingSummary(result), hyperparameters: hp, autoSized: chosen,
       epochsCompleted: result.epochsCompleted, tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {

@@ -181,7 +181,7 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     t.equal(eval_examples, 80, '10% of 800 rows held out');
     t.ok(bleu > m.metrics.retrieval_bleu, `held-out BLEU ${bleu} vs the translation memory's ${m.metrics.retrieval_bleu}`);
     t.equal(m.quality_warning, null, 'it beats its baselines: no quality warning');
-    t.match(m.retrieval, { file: 'retrieval.json', rows: 720, rows_total: 720 }, 'the training rows\' retrieval index is stored');
+    t.match(m.retrieval, { file: 'retrieval.json', rows: 800, rows_total: 800 }, 'the retrieval index of every row (training and validation) is stored');
     t.equal(m.training.steps, 12 * 23, 'optimizer steps: 12 epochs of ceil(720 / 32)');
     t.same(rev.result, { model: 'rev', version: 1, metrics: m.metrics, quality_warning: null, stop_reason: 'max_epochs' }, 'the job result carries the same metrics');
   });
