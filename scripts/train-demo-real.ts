@@ -117,7 +117,7 @@ for (const task of tasks) {
   const dataset = await describeDataset(config, job.dataset);
   await trained.publish(scratch, { dataset, backend: backend.name });
   const scores = await scoreHeldOut(scratchService, demo.name, task, train, heldOut, { targetLanguage: demo.languages?.target });
-  const { samples, ...heldOutRecord } = scores;
+  const { samples, outputs: _outputs, retrieved: _retrieved, ...heldOutRecord } = scores;
   const h = task === 'translate' ? 'bleu' : 'rougeL';
   // Shipped only when it beats every baseline on the held-out rows (PUBLISH_ANYWAY=1 publishes regardless;
   // its manifest then carries the honest held_out figures and quality_warning).
