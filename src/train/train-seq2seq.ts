@@ -88,7 +88,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   const valPairs = encodePairs(val, toks.source, toks.target, given.max_source_length, given.max_target_length);
   const stats: DataStats = {
     kind: 'seq2seq', rows: train.length, tokens: trainPairs.reduce((n, p) => n + p.tgt.length + 1, 0), vocab: Math.max(toks.source.vocabSize, toks.target.vocabSize),
-    chars: train.reduce((n, r) => n + r.target.length + 1, 0),
+    chars: train.reduce((n, r) => n + r.target.length + 1, 0), task: job.task,
   };
   const { hyperparameters: hp, chosen } = applyAutoSize(job, stats);
 

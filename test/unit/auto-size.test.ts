@@ -19,6 +19,11 @@ t.test('sizes follow the data', async (t) => {
   t.same([autoSizes(bpeIds).units, autoSizes(bpeIds).dropout], [64, 0.1], 'sized from BPE ids: the smallest model');
   const fromChars = autoSizes({ ...bpeIds, chars: 117_457 });
   t.same([fromChars.units, fromChars.dropout, fromChars.embedding_dim], [128, 0.3, 128], 'sized from their characters: 128 units, dropout 0.3');
+  const summarize = autoSizes({ ...bpeIds, chars: 117_457, task: 'summarize' });
+  t.same([summarize.units, summarize.dropout], [128, 0.45], 'a summarizer of that size: dropout 0.45');
+  t.equal(autoSizes({ ...bpeIds, chars: 117_457, task: 'translate' }).dropout, 0.3, 'a translator: 0.3');
+  t.equal(autoSizes({ ...bpeIds, chars: 500_000, task: 'summarize' }).dropout, 0.2, 'above 250k characters summarize follows the general rule');
+  t.equal(autoSizes({ ...bpeIds, chars: 20_000, task: 'summarize' }).dropout, 0.1, 'and at the smallest width too');
   t.same(autoSizes({ kind: 'seq2seq', rows: 2800, tokens: 126000, vocab: 94, chars: 126000 }), small, 'character data: the same either way');
   let last = 0;
   for (const tokens of [1e3, 1e4, 5e4, 1e5, 3e5, 1e6, 1e7]) {
