@@ -28,9 +28,9 @@ export interface Seq2SeqDecoding {
  *   of the man-page summary references (10-grams: 1.4 / 1.8 %, 6-grams 5.8 / 7.4 %), a repeated word
  *   trigram in 0.77 / 0.46 % — so the rule almost never forbids a correct output, while it stops the
  *   "the the the …" loops of an under-trained model.
- * - Beam search (4 beams) for summarize: on the real man-page summarizers it added ROUGE-L in every
- *   one of the 7 models measured (+0.007 to +0.018, docs/training.md "Decoding defaults"); greedy for
- *   the other tasks (translate: beam 4 was at or below greedy).
+ * - Beam search (4 beams) for summarize: on the real man-page summarizers it added ROUGE-L to 8 of
+ *   the 9 models measured (+0.004 to +0.018) and tied on the ninth (docs/training.md "Decoding
+ *   defaults"); greedy for the other tasks (translate: beam 4 was at or below greedy).
  */
 export function seq2seqDecodingDefaults(tokenizerType: string, task?: string): Seq2SeqDecoding {
   const n = tokenizerType === 'char' ? 12 : tokenizerType === 'word' ? 3 : 4;
