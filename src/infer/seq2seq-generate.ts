@@ -39,8 +39,9 @@ export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, para
   const retrieved = isRetrievalAugmented(model.manifest) ? (await model.retrieval())?.nearestTarget(retrievalKey(input)) ?? '' : undefined;
   const src = encodeSourceIds(model.tokenizer, retrieved === undefined ? input : { ...input, retrieved }, sourceLimit(model.manifest));
   // Beam search also weighs the retrieved target itself as a finished hypothesis (tasks/seq2seq-beam.ts).
-  const candidates = retrieved ? [model.targetTokenizer.encode(retrieved)] : [];
-  const r = params.num_beams > 1 ? await beamDecode(model, src.ids, params, opts, candidates) : await stepDecode(model, src.ids, params, opts);
+  const r = params.num_beams > 1
+    ? await beamDecode(model, src.ids, params, opts, retrieved ? [model.targetTokenizer.encode(retrieved)] : [])
+    : await stepDecode(model, src.ids, params, opts);
   return {
     text: r.text,
     details: {
