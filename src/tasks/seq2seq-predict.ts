@@ -28,10 +28,9 @@ export async function predictTexts(model: Seq2SeqModel, examples: readonly PairE
   if (decoding.num_beams > 1) {
     for (const e of examples) {
       // A retrieval-augmented example's retrieved target is weighed as serving weighs it (seq2seq-beam.ts).
-      const retrieved = e.retrieved;
       const found = await beamDecodeSource(model, encodeSourceIds(src, e, maxSource).ids, {
         numBeams: decoding.num_beams, maxNewTokens: maxTarget, lengthPenalty: decoding.length_penalty, noRepeatNgramSize: decoding.no_repeat_ngram_size,
-        candidates: retrieved ? [tgt.encode(retrieved)] : [],
+        candidates: e.retrieved ? [tgt.encode(e.retrieved)] : [],
       });
       out.push(tgt.decode(found.best.ids));
     }
