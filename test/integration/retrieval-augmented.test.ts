@@ -58,10 +58,10 @@ t.test('retrieval-augmented: trains on source ⟨sep⟩ nearest other target, se
   const tensorsBefore = tf.memory().numTensors;
   const cache = new ModelCache(store, 2);
   const params = resolveSeq2SeqParams(undefined, { maxNewTokens: 16, maxPromptChars: 1000 }, 8);
-  const ask = async (ref: string, source: string) => {
+  const ask = async (ref: string, source: string, p = params) => {
     const lease = await cache.acquire(ref, 'translate');
     try {
-      return (await runSeq2Seq(lease.model, { source }, params)).text;
+      return (await runSeq2Seq(lease.model, { source }, p)).text;
     } finally {
       lease.release();
     }
@@ -85,14 +85,7 @@ t.test('retrieval-augmented: trains on source ⟨sep⟩ nearest other target, se
   // Beam search reads it too, and weighs the retrieved target itself as a finished hypothesis.
   const beams = resolveSeq2SeqParams({ num_beams: 3 }, { maxNewTokens: 16, maxPromptChars: 1000 }, 8);
   let beamFollowed = 0;
-  for (const k of probe) {
-    const lease = await cache.acquire(`ra@${v2.version}`, 'translate');
-    try {
-      if ((await runSeq2Seq(lease.model, { source: `please ${k}` }, beams)).text === fresh.get(code.get(k)!)) beamFollowed++;
-    } finally {
-      lease.release();
-    }
-  }
+  for (const k of probe) if ((await ask(`ra@${v2.version}`, `please ${k}`, beams)) === fresh.get(code.get(k)!)) beamFollowed++;
   t.ok(beamFollowed >= followed, `${beamFollowed}/${probe.length} beam-search answers follow the updated memory (greedy: ${followed})`);
 
   // /evaluate reads the index too: the retrieval baseline and the augmented inputs.
