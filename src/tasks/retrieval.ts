@@ -137,6 +137,14 @@ export class RetrievalIndex {
    * bigram with it (or the index is empty).
    */
   nearest(query: string, exclude = -1): Neighbour | null {
+    return this.nearestK(query, 1, exclude)[0] ?? null;
+  }
+
+  /**
+   * The `k` most similar rows to `query`, best first (never row `exclude`; rows sharing no weighted
+   * bigram are never returned, so fewer than k may come back). Ties go to the lower row index.
+   */
+  nearestK(query: string, k: number, exclude = -1): Neighbour[] {
     let qNorm = 0;
     const touched: number[] = [];
     const acc = this.acc;
@@ -150,19 +158,25 @@ export class RetrievalIndex {
       if (w === 0) continue;
       qNorm += w;
       const list = this.postings[id]!;
-      for (let k = 0; k < list.length; k++) {
-        const row = list[k]!;
+      for (let j = 0; j < list.length; j++) {
+        const row = list[j]!;
         if (acc[row] === 0) touched.push(row);
         acc[row] += w;
       }
     }
-    let best: Neighbour | null = null;
+    // `best` stays sorted best first and holds at most k rows (k is small: an insertion is cheap).
+    const best: Neighbour[] = [];
+    const better = (a: Neighbour, b: Neighbour) => a.score > b.score || (a.score === b.score && a.index < b.index);
     for (const row of touched) {
       const shared = acc[row]!;
       acc[row] = 0;
-      if (row === exclude) continue;
-      const score = (2 * shared) / (qNorm + this.norms[row]!);
-      if (!best || score > best.score || (score === best.score && row < best.index)) best = { index: row, score };
+      if (row === exclude || k < 1) continue;
+      const n = { index: row, score: (2 * shared) / (qNorm + this.norms[row]!) };
+      if (best.length === k && !better(n, best[k - 1]!)) continue;
+      let at = best.length;
+      while (at > 0 && better(n, best[at - 1]!)) at--;
+      best.splice(at, 0, n);
+      if (best.length > k) best.pop();
     }
     return best;
   }

@@ -82,3 +82,26 @@ t.test('an empty index answers null', (t) => {
   t.equal(RetrievalIndex.build([]).nearest('anything'), null);
   t.end();
 });
+
+t.test('nearestK: the k best rows, best first; prefixes of the full ranking; exclusion; fewer when few match', (t) => {
+  // 40 rows of overlapping words, so many rows share bigrams with a query and ties occur.
+  const words = ['file', 'open', 'close', 'read', 'write', 'the', 'a', 'dir', 'link', 'mode'];
+  const rows = Array.from({ length: 40 }, (_, i) => ({ source: `${words[i % 10]} ${words[(i * 3) % 10]} ${words[(i * 7) % 10]}`, target: `t${i}` }));
+  const idx = RetrievalIndex.build(rows);
+  for (const q of ['open the file', 'read a link', 'mode dir write', 'close']) {
+    // The full ranking is sorted (score, then row index); shorter answers are its prefixes.
+    const all = idx.nearestK(q, rows.length);
+    for (let i = 1; i < all.length; i++) {
+      t.ok(all[i - 1]!.score > all[i]!.score || (all[i - 1]!.score === all[i]!.score && all[i - 1]!.index < all[i]!.index), `${q}: sorted at ${i}`);
+    }
+    t.same(idx.nearestK(q, 1)[0], idx.nearest(q), `${q}: k = 1 is nearest`);
+    t.same(idx.nearestK(q, 5), all.slice(0, 5), `${q}: top 5 is a prefix of the full ranking`);
+    const ex = all[0]!.index;
+    t.same(idx.nearestK(q, 5, ex), all.filter((n) => n.index !== ex).slice(0, 5), `${q}: exclusion`);
+  }
+  t.same(idx.nearestK('open the file', 0), [], 'k = 0');
+  // only rows sharing a weighted bigram come back
+  t.same(RetrievalIndex.build(ROWS).nearestK('readi', 10).map((n) => n.index), [2]);
+  t.same(RetrievalIndex.build(ROWS).nearestK('zzzz', 3), []);
+  t.end();
+});
