@@ -10,7 +10,8 @@
  * - After each step every live beam is expanded by every allowed token: candidate sum = beam's sum
  *   of log-probs + the token's log-prob. Not allowed: `bannedIds`, and (noRepeatNgramSize = n > 0)
  *   every token that would complete an n-gram already present in that beam's generated ids (HF
- *   transformers semantics; the bos is not part of the generated ids). A NaN log-prob counts as
+ *   transformers semantics; the bos is not part of the generated ids), and whatever `bans` returns
+ *   for that beam's generated ids. A NaN log-prob counts as
  *   −∞; −∞ candidates are still candidates (they just rank last).
  * - The k best candidates across all beams are kept, ranked by sum (NOT normalised), ties broken
  *   by lower beam index, then lower token id. A kept candidate whose token is `eosId` becomes a
@@ -71,6 +72,11 @@ export interface BeamOptions {
   bannedIds?: readonly number[];
   /** Aborted → stop before the next step, return the best so far with cancelled = true. */
   signal?: AbortSignal;
+  /**
+   * More ids not allowed next for a beam, from its generated ids (e.g. decode/lexicon.ts wordBans);
+   * applied like the no-repeat bans. Must not be a function of anything but `ids`.
+   */
+  bans?: (ids: readonly number[]) => readonly number[];
 }
 
 export interface BeamHypothesis {
@@ -214,6 +220,7 @@ export async function beamSearch<S>(
       for (let b = 0; b < rows; b++) {
         const beam = live[b];
         const extra = n > 0 ? noRepeatNgramBans(beam.ids, n) : [];
+        if (opts.bans) extra.push(...opts.bans(beam.ids));
         const marked: number[] = [];
         for (const v of extra) {
           if (mask[v] === 0) {

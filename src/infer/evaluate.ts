@@ -46,7 +46,7 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
     const examples = index && isRetrievalAugmented(model.manifest) ? withRetrieved(given, index, false) : given;
     const maxSrc = sourceLimit(model.manifest);
     const maxTgt = targetLimit(model.manifest);
-    const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt, { task: model.manifest.task });
+    const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt, { task: model.manifest.task, lexicon: await model.lexicon() });
     const lang = (model.manifest.languages as { target?: string } | undefined)?.target;
     const loss = seq2seqLoss(model.s2s, encodePairs(examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt), 32);
     const metrics: Record<string, number> = {

@@ -25,6 +25,7 @@ import type { ModelStore } from '../store/registry.ts';
 import { loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { ChatTokenizer, parseChatTemplateSpec } from '../tasks/chat-template.ts';
 import { isRetrievalAugmented, RETRIEVAL_FILE, RetrievalIndex } from '../tasks/retrieval.ts';
+import { WordLexicon } from '../decode/lexicon.ts';
 
 interface LoadedBase {
   /** `name@version`. */
@@ -60,6 +61,8 @@ export interface Seq2SeqEntry extends LoadedBase {
    * models published before quality reports. Loaded with the model when it is retrieval-augmented.
    */
   retrieval(): Promise<RetrievalIndex | undefined>;
+  /** The words of the retrieval index's targets (decode/lexicon.ts), built on first use and kept; undefined without an index. */
+  lexicon(): Promise<WordLexicon | undefined>;
 }
 
 export interface ClassifierEntry extends LoadedBase {
@@ -198,9 +201,11 @@ export class ModelCache {
       let index: Promise<RetrievalIndex | undefined> | undefined;
       const retrieval = () =>
         (index ??= readFileIfExists(safeJoin(resolved.dir, RETRIEVAL_FILE)).then((text) => (text === undefined ? undefined : RetrievalIndex.fromJSON(JSON.parse(text)))));
+      let words: Promise<WordLexicon | undefined> | undefined;
+      const lexicon = () => (words ??= retrieval().then((i) => (i === undefined ? undefined : WordLexicon.fromTexts(i.targets))));
       if (isRetrievalAugmented(resolved.manifest) && !(await retrieval())) throw new Error(`${base.ref}: retrieval-augmented model without ${RETRIEVAL_FILE}`);
       const s2s = await loadWeightSet(resolved.dir, 'seq2seq', (spec: Seq2SeqSpec) => new Seq2SeqModel(spec, 0));
-      return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch), retrieval };
+      return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch), retrieval, lexicon };
     }
     const chat = task === 'chat' ? new ChatTokenizer(tokenizer) : undefined;
     if (chat) parseChatTemplateSpec(resolved.manifest.chat_template, tokenizer.vocabSize);

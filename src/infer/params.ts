@@ -29,19 +29,21 @@ export interface Seq2SeqParams extends SamplingParams {
   num_beams: number;
   length_penalty: number;
   no_repeat_ngram_size: number;
+  known_words_only: boolean;
 }
 
 export interface Seq2SeqParameterInput extends GenerationParameters {
   num_beams?: number;
   length_penalty?: number;
   no_repeat_ngram_size?: number;
+  known_words_only?: boolean;
 }
 
 /** Fields only greedy or sampled decoding reads: a request setting one gets one hypothesis by default. */
 const SINGLE_HYPOTHESIS_FIELDS = ['repetition_penalty', 'presence_penalty', 'frequency_penalty', 'top_logprobs'] as const;
 
 /** No default beam, penalty or repetition rule (the fail-fast check before a model is loaded). */
-export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0 };
+export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0, known_words_only: false };
 
 /**
  * Seq2Seq parameters: the sampling ones (greedy by default here: do_sample defaults to false, and
@@ -59,6 +61,8 @@ export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limit
     num_beams = singleHypothesis ? 1 : defaults.num_beams,
     length_penalty = defaults.length_penalty,
     no_repeat_ngram_size = defaults.no_repeat_ngram_size,
+    // The word constraint is a beam search rule: its default follows the beam width.
+    known_words_only = num_beams > 1 && (defaults.known_words_only ?? false),
     ...sampling
   } = p ?? {};
   const base = resolveSamplingParams(
@@ -75,9 +79,11 @@ export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limit
   if (!Number.isInteger(no_repeat_ngram_size) || no_repeat_ngram_size < 0 || no_repeat_ngram_size > MAX_NO_REPEAT_NGRAM) {
     bad('no_repeat_ngram_size', `an integer in [0, ${MAX_NO_REPEAT_NGRAM}] (0 = off)`, no_repeat_ngram_size);
   }
+  if (typeof known_words_only !== 'boolean') bad('known_words_only', 'a boolean', known_words_only);
+  if (known_words_only && num_beams === 1) bad('known_words_only', 'false when num_beams is 1 (the word constraint is a beam search rule)', true);
   if (num_beams > 1 && base.do_sample) bad('do_sample', 'false when num_beams > 1 (beam search is deterministic)', true);
   for (const key of ['presence_penalty', 'frequency_penalty', 'top_logprobs'] as const) {
     if (num_beams > 1 && base[key] !== 0) bad(key, '0 when num_beams > 1 (greedy and sampled decoding only)', base[key]);
   }
-  return { ...base, num_beams, length_penalty, no_repeat_ngram_size };
+  return { ...base, num_beams, length_penalty, no_repeat_ngram_size, known_words_only };
 }

@@ -9,7 +9,8 @@
  *     each token's log-probability under the model, and stop sequences cut as usual.
  * Sources longer than the model's max_source_length are truncated (details.truncated_input_tokens).
  * A retrieval-augmented model reads `source ⟨sep⟩ target of the nearest training example` (its
- * stored index, tasks/retrieval.ts), exactly as it was trained.
+ * stored index, tasks/retrieval.ts), exactly as it was trained. With `known_words_only` (summarize's
+ * default), beam search writes only words of the model's training targets and of the input.
  * Every tensor made for the request is disposed by the time it returns, whatever the outcome.
  */
 import { TextStreamer } from '../decode/streamer.ts';
@@ -20,6 +21,7 @@ import { sourceLimit } from '../store/manifest.ts';
 import type { Seq2SeqParams } from './params.ts';
 import { beamDecodeSource } from '../tasks/seq2seq-beam.ts';
 import { tokenLogProbs } from '../tasks/seq2seq-forward.ts';
+import { knownWordBans } from '../tasks/known-words.ts';
 import { Sequence, type FinishReason, type GenerateOptions, type GenerationResult, type TokenEvent } from './sequence.ts';
 
 export interface Seq2SeqSource {
@@ -38,9 +40,11 @@ export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, para
   const started = performance.now();
   const retrieved = isRetrievalAugmented(model.manifest) ? (await model.retrieval())?.nearestTarget(retrievalKey(input)) ?? '' : undefined;
   const src = encodeSourceIds(model.tokenizer, retrieved === undefined ? input : { ...input, retrieved }, sourceLimit(model.manifest));
-  // Beam search also weighs the retrieved target itself as a finished hypothesis (tasks/seq2seq-beam.ts).
+  // Beam search also weighs the retrieved target itself as a finished hypothesis (tasks/seq2seq-beam.ts),
+  // and with known_words_only writes only words of the training targets and of the input (tasks/known-words.ts).
+  const lexicon = params.num_beams > 1 && params.known_words_only ? await model.lexicon() : undefined;
   const r = params.num_beams > 1
-    ? await beamDecode(model, src.ids, params, opts, retrieved ? [model.targetTokenizer.encode(retrieved)] : [])
+    ? await beamDecode(model, src.ids, params, opts, retrieved ? [model.targetTokenizer.encode(retrieved)] : [], lexicon && knownWordBans(model.targetTokenizer, lexicon, input))
     : await stepDecode(model, src.ids, params, opts);
   return {
     text: r.text,
@@ -70,10 +74,10 @@ async function stepDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2Seq
   return seq.result();
 }
 
-async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions, candidates: number[][]): Promise<GenerationResult> {
+async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions, candidates: number[][], bans?: (ids: readonly number[]) => number[]): Promise<GenerationResult> {
   const found = await beamDecodeSource(model.s2s, srcIds, {
     numBeams: params.num_beams, maxNewTokens: params.max_new_tokens, lengthPenalty: params.length_penalty,
-    noRepeatNgramSize: params.no_repeat_ngram_size, signal: opts.signal, candidates,
+    noRepeatNgramSize: params.no_repeat_ngram_size, signal: opts.signal, candidates, ...(bans ? { bans } : {}),
   });
   const ids = found.best.ids;
   const logprobs = tokenLogProbs(model.s2s, srcIds, ids);

@@ -57,6 +57,7 @@ export const Seq2SeqParameters = Type.Object(
     num_beams: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_NUM_BEAMS, description: 'Beam width; > 1 = beam search (do_sample must be false). Default 1, except for summarize models: 4 unless the request samples or sets repetition_penalty, presence_penalty, frequency_penalty or top_logprobs. With streaming, the final hypothesis is sent once decided.' })),
     length_penalty: Type.Optional(Type.Number({ minimum: LENGTH_PENALTY_RANGE[0], maximum: LENGTH_PENALTY_RANGE[1], default: 1, description: 'Beam score = sum of log-probs / length^length_penalty (> 0 favours longer outputs, < 0 shorter).' })),
     no_repeat_ngram_size: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_NO_REPEAT_NGRAM, description: 'The repetition rule (greedy, sampling and beam search): no n-gram of this many tokens appears twice in an output; 0 = off. Default: the model\'s target tokenizer — 12 for characters, 3 for words, 4 for BPE (docs/training.md).' })),
+    known_words_only: Type.Optional(Type.Boolean({ description: 'Beam search only: every word of the output (a run of letters and digits, compared lowercased) is a word of the model\'s training targets or of the request\'s input, so a subword model cannot spell new words out of pieces. Default: true for summarize models when beam search runs, false otherwise; true with num_beams 1 is an error (docs/training.md).' })),
   },
   { additionalProperties: false, $id: 'Seq2SeqParameters' },
 );

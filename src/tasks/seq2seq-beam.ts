@@ -38,6 +38,8 @@ export interface Seq2SeqBeamOptions {
    * its score beats the search's best.
    */
   candidates?: readonly (readonly number[])[];
+  /** Ids not allowed next, per hypothesis (decode/beam.ts `bans`; e.g. decode/lexicon.ts wordBans). */
+  bans?: (ids: readonly number[]) => readonly number[];
 }
 
 /**
@@ -58,6 +60,7 @@ export async function beamDecodeSource(model: Seq2SeqModel, srcIds: readonly num
     found = await beamSearch(beamStepper(model, enc), initial, {
       numBeams: opts.numBeams, maxNewTokens: opts.maxNewTokens, lengthPenalty: opts.lengthPenalty,
       noRepeatNgramSize: opts.noRepeatNgramSize, bosId: BOS_ID, eosId: EOS_ID, bannedIds: BANNED_IDS, signal: opts.signal,
+      ...(opts.bans ? { bans: opts.bans } : {}),
     });
   } finally {
     disposeState(initial);

@@ -19,6 +19,11 @@ export interface Seq2SeqDecoding {
   length_penalty: number;
   /** The repetition rule, for greedy, sampled and beam decoding alike: no n-gram of ids twice. */
   no_repeat_ngram_size: number;
+  /**
+   * Beam search only: every word of the output is a word of the model's training targets or of the
+   * request's input (decode/lexicon.ts). Absent = false.
+   */
+  known_words_only?: boolean;
 }
 
 /**
@@ -31,10 +36,13 @@ export interface Seq2SeqDecoding {
  * - Beam search (4 beams) for summarize: on the real man-page summarizers it added ROUGE-L to 8 of
  *   the 9 models measured (+0.004 to +0.018) and tied on the ninth (docs/training.md "Decoding
  *   defaults"); greedy for the other tasks (translate: beam 4 was at or below greedy).
+ * - Known words only, for summarize's beams: on the man-page summarizer it lifted held-out ROUGE-L
+ *   from 0.289 to 0.305 and the job's own validation rows from 0.318 to 0.342 (docs/training.md).
  */
 export function seq2seqDecodingDefaults(tokenizerType: string, task?: string): Seq2SeqDecoding {
   const n = tokenizerType === 'char' ? 12 : tokenizerType === 'word' ? 3 : 4;
-  return { num_beams: task === 'summarize' ? 4 : 1, length_penalty: 1, no_repeat_ngram_size: n };
+  const summarize = task === 'summarize';
+  return { num_beams: summarize ? 4 : 1, length_penalty: 1, no_repeat_ngram_size: n, known_words_only: summarize };
 }
 
 /** Ids Seq2Seq decoding never emits (pad, bos, unk); greedyDecodeBatch skips the same set. */

@@ -24,6 +24,7 @@ import { encodePairs, pairBatchTensors, seq2seqLoss } from '../tasks/seq2seq-for
 import { predictTexts } from '../tasks/seq2seq-predict.ts';
 import type { PairExample, PairTask } from '../tasks/task-data.ts';
 import { RetrievalIndex, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
+import { WordLexicon } from '../decode/lexicon.ts';
 import { bucketedEpoch, splitExamples } from './epoch-order.ts';
 import { checkQuality } from './quality-check.ts';
 import { applyAutoSize, describeAutoSize, type DataStats } from './auto-size.ts';
@@ -141,7 +142,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
     let qualityWarning: QualityWarning | null = null;
     if (!result.stopped && val.length > 0) {
       const evalSet = val.slice(0, MAX_EVAL_EXAMPLES);
-      const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length, { task: job.task });
+      const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length, { task: job.task, lexicon: WordLexicon.fromTexts(split.train.map((e) => e.target)) });
       const target = job.languages?.target;
       Object.assign(
         metrics,

@@ -100,7 +100,7 @@ t.test('resolve: ranges of the new parameters, named in the error', async (t) =>
 
 t.test('summarize decodes with 4 beams by default; a request asking for one hypothesis gets one', async (t) => {
   const limits = { maxNewTokens: 10, maxPromptChars: 10 };
-  t.same(seq2seqDecodingDefaults('bpe', 'summarize'), { num_beams: 4, length_penalty: 1, no_repeat_ngram_size: 4 });
+  t.same(seq2seqDecodingDefaults('bpe', 'summarize'), { num_beams: 4, length_penalty: 1, no_repeat_ngram_size: 4, known_words_only: true });
   for (const task of ['translate', 'qa', undefined]) t.equal(seq2seqDecodingDefaults('char', task).num_beams, 1, `${task ?? 'no task'}: greedy`);
   const summarize = seq2seqDecodingDefaults('bpe', 'summarize');
   t.equal(resolveSeq2SeqParams(undefined, limits, 10, summarize).num_beams, 4, 'no parameters: the default beams');
@@ -111,4 +111,20 @@ t.test('summarize decodes with 4 beams by default; a request asking for one hypo
     t.equal(r.num_beams, 1, `${JSON.stringify(p)}: one hypothesis, no error`);
   }
   t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 4, repetition_penalty: 1.3, top_logprobs: 1 }, limits, 10, summarize)), 'parameters.top_logprobs', 'explicit beams with a greedy-only field are still refused');
+});
+
+t.test('known_words_only: on with summarize\'s default beams, off with one hypothesis, refused with num_beams 1', async (t) => {
+  const limits = { maxNewTokens: 10, maxPromptChars: 10 };
+  const summarize = seq2seqDecodingDefaults('bpe', 'summarize');
+  const translate = seq2seqDecodingDefaults('char', 'translate');
+  t.equal(translate.known_words_only, false);
+  t.equal(resolveSeq2SeqParams(undefined, limits, 10, summarize).known_words_only, true, 'summarize defaults');
+  t.equal(resolveSeq2SeqParams({ known_words_only: false }, limits, 10, summarize).known_words_only, false, 'a request turns it off');
+  t.equal(resolveSeq2SeqParams({ num_beams: 1 }, limits, 10, summarize).known_words_only, false, 'greedy: off by default');
+  t.equal(resolveSeq2SeqParams({ do_sample: true }, limits, 10, summarize).known_words_only, false, 'sampling: off by default');
+  t.equal(resolveSeq2SeqParams({ num_beams: 3 }, limits, 10, translate).known_words_only, false, 'translate beams: off by default');
+  t.equal(resolveSeq2SeqParams({ num_beams: 3, known_words_only: true }, limits, 10, translate).known_words_only, true, 'a request turns it on');
+  t.equal(paramOf(() => resolveSeq2SeqParams({ known_words_only: true }, limits, 10, translate)), 'parameters.known_words_only', 'with one beam it is an error');
+  t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 1, known_words_only: true }, limits, 10, summarize)), 'parameters.known_words_only');
+  t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 2, known_words_only: 'yes' as unknown as boolean }, limits, 10, summarize)), 'parameters.known_words_only', 'not a boolean');
 });
