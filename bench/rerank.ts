@@ -4,7 +4,8 @@
  * `npm run bench:quality -- --task T --keep STORE --out OUT.json`, on two samples of rows the model
  * never trained on — the bench's held-out rows (index: every training row, as served) and the job's
  * own validation rows (index: the job's training rows, as the job retrieved them) — this decodes each
- * row once with beam search (the model's input: source ⟨sep⟩ nearest target, as served), scores the
+ * row once with beam search (the model's input as served: source ⟨sep⟩ nearest target for a
+ * retrieval-augmented model, else the source), scores the
  * k nearest targets under the model (teacher-forced Σ ln P of the ids and <eos>, divided by length,
  * as seq2seq-beam.ts scores candidates) and prints the task's metric for each policy:
  *   beam        the search's best (no candidates);
@@ -28,7 +29,7 @@ import { ModelCache } from '../src/infer/model-cache.ts';
 import { encodeSourceIds } from '../src/tasks/pair-encoding.ts';
 import { seq2seqDecodingDefaults, tokenLogProbs } from '../src/tasks/seq2seq-forward.ts';
 import { beamDecodeSource } from '../src/tasks/seq2seq-beam.ts';
-import { RetrievalIndex } from '../src/tasks/retrieval.ts';
+import { isRetrievalAugmented, RetrievalIndex } from '../src/tasks/retrieval.ts';
 import { WordLexicon, unionLexicon, wordBans } from '../src/decode/lexicon.ts';
 import { sourceLimit } from '../src/store/manifest.ts';
 import { EOS_ID } from '../src/tokenize/index.ts';
@@ -63,6 +64,7 @@ const metricOf = (outs: string[], rows: readonly RealRow[]) => {
 interface Pool { texts: string[]; scores: number[]; beamCount: number; retrieved: string[] }
 
 const pieces = Array.from({ length: m.targetTokenizer.vocabSize }, (_, id) => m.targetTokenizer.tokenText(id));
+const augmented = isRetrievalAugmented(m.manifest);
 const lexicons = new Map<RetrievalIndex, WordLexicon>();
 /** --words: beam search may only write words of the index's targets and the row's source. */
 const constrained = process.argv.includes('--words');
@@ -71,7 +73,8 @@ async function poolFor(row: RealRow, index: RetrievalIndex): Promise<Pool> {
   if (!lexicons.has(index)) lexicons.set(index, WordLexicon.fromTexts(index.targets));
   const bans = constrained ? wordBans(pieces, unionLexicon(lexicons.get(index)!, WordLexicon.fromTexts([row.source])), EOS_ID) : undefined;
   const nearest = index.nearestK(row.source, 8).map((n) => index.targets[n.index]!);
-  const src = encodeSourceIds(m.tokenizer, { source: row.source, retrieved: nearest[0] ?? '' }, sourceLimit(m.manifest)).ids;
+  // A retrieval-augmented model reads the nearest target; another reads the source alone (the nearest targets are then only candidates).
+  const src = encodeSourceIds(m.tokenizer, augmented ? { source: row.source, retrieved: nearest[0] ?? '' } : { source: row.source }, sourceLimit(m.manifest)).ids;
   const maxNew = Number(m.manifest.hyperparameters.max_target_length ?? 128);
   const d = seq2seqDecodingDefaults(m.targetTokenizer.type, task);
   const found = await beamDecodeSource(m.s2s, src, { numBeams, maxNewTokens: maxNew, lengthPenalty: d.length_penalty, noRepeatNgramSize: d.no_repeat_ngram_size, ...(bans ? { bans } : {}) });

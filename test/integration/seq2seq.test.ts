@@ -399,6 +399,12 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     t.type(r.json.summary, 'string');
     t.match(r.json.details, { model: 'tiny-sum@1', num_beams: 4 }, 'summarize decodes with 4 beams by default');
     t.ok(r.json.details.generated_tokens <= 12, 'max_target_length bounds the default max_new_tokens');
+    // known_words_only (summarize's default with beams): every output word is a training target's or the input's.
+    const allowed = new Set(`${summarizeJob.dataset.rows.map((row) => row.target).join(' ')} the meeting on day 30 was long`.toLowerCase().match(/[\p{L}\p{N}]+/gu));
+    for (const word of r.json.summary.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) t.ok(allowed.has(word), `"${word}" is a known word`);
+    const free = await post(`${s.url}/summarize`, { model: 'tiny-sum', text: 'the meeting on day 30 was long', parameters: { known_words_only: false } });
+    t.equal(free.status, 200, 'known_words_only: false is accepted');
+    checkErrorShape(t, await post(`${s.url}/summarize`, { model: 'tiny-sum', text: 'x', parameters: { num_beams: 1, known_words_only: true } }), 400, 'invalid_parameter', 'known_words_only with one beam', /known_words_only must be false when num_beams is 1/);
     const c = await wsClient(t, s.ws);
     c.send({ type: 'summarize', id: 's', model: 'tiny-sum', text: 'the meeting on day 3', parameters: { max_new_tokens: 5, do_sample: true, seed: 4 } });
     const done = await c.next((f) => f.type === 'done' && f.id === 's');
