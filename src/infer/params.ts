@@ -39,8 +39,12 @@ export interface Seq2SeqParameterInput extends GenerationParameters {
   known_words_only?: boolean;
 }
 
-/** Fields only greedy or sampled decoding reads: a request setting one gets one hypothesis by default. */
-const SINGLE_HYPOTHESIS_FIELDS = ['repetition_penalty', 'presence_penalty', 'frequency_penalty', 'top_logprobs'] as const;
+/**
+ * Fields only greedy or sampled decoding reads, with the value that leaves decoding unchanged: a
+ * request setting one gets one hypothesis by default, and explicit beams refuse any other value.
+ */
+const GREEDY_ONLY_NEUTRAL = { repetition_penalty: 1, presence_penalty: 0, frequency_penalty: 0, top_logprobs: 0 } as const;
+const GREEDY_ONLY_FIELDS = Object.keys(GREEDY_ONLY_NEUTRAL) as (keyof typeof GREEDY_ONLY_NEUTRAL)[];
 
 /** No default beam, penalty or repetition rule (the fail-fast check before a model is loaded). */
 export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty: 1, no_repeat_ngram_size: 0, known_words_only: false };
@@ -55,7 +59,7 @@ export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty
  * greedily or sampled, as it asked.
  */
 export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limits: ParamLimits, modelMaxTarget: number, defaults: Seq2SeqDecoding = NO_DECODING_RULES): Seq2SeqParams {
-  const singleHypothesis = p !== undefined && (p.do_sample === true || SINGLE_HYPOTHESIS_FIELDS.some((k) => p[k] !== undefined));
+  const singleHypothesis = p !== undefined && (p.do_sample === true || GREEDY_ONLY_FIELDS.some((k) => p[k] !== undefined));
   const {
     // Sampling and the penalties keep one hypothesis: the default beam width applies to plain deterministic decoding only.
     num_beams = singleHypothesis ? 1 : defaults.num_beams,
@@ -82,8 +86,9 @@ export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limit
   if (typeof known_words_only !== 'boolean') bad('known_words_only', 'a boolean', known_words_only);
   if (known_words_only && num_beams === 1) bad('known_words_only', 'false when num_beams is 1 (the word constraint is a beam search rule)', true);
   if (num_beams > 1 && base.do_sample) bad('do_sample', 'false when num_beams > 1 (beam search is deterministic)', true);
-  for (const key of ['presence_penalty', 'frequency_penalty', 'top_logprobs'] as const) {
-    if (num_beams > 1 && base[key] !== 0) bad(key, '0 when num_beams > 1 (greedy and sampled decoding only)', base[key]);
+  for (const key of GREEDY_ONLY_FIELDS) {
+    const neutral = GREEDY_ONLY_NEUTRAL[key];
+    if (num_beams > 1 && base[key] !== neutral) bad(key, `${neutral} when num_beams > 1 (greedy and sampled decoding only)`, base[key]);
   }
   return { ...base, num_beams, length_penalty, no_repeat_ngram_size, known_words_only };
 }

@@ -110,7 +110,9 @@ t.test('summarize decodes with 4 beams by default; a request asking for one hypo
     const r = resolveSeq2SeqParams(p, limits, 10, summarize);
     t.equal(r.num_beams, 1, `${JSON.stringify(p)}: one hypothesis, no error`);
   }
-  t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 4, repetition_penalty: 1.3, top_logprobs: 1 }, limits, 10, summarize)), 'parameters.top_logprobs', 'explicit beams with a greedy-only field are still refused');
+  t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 4, frequency_penalty: 0.5, top_logprobs: 1 }, limits, 10, summarize)), 'parameters.frequency_penalty', 'explicit beams with a greedy-only field are still refused');
+  t.equal(paramOf(() => resolveSeq2SeqParams({ num_beams: 4, repetition_penalty: 1.3 }, limits, 10, summarize)), 'parameters.repetition_penalty', 'beam search never applies repetition_penalty: refused, not ignored');
+  t.equal(resolveSeq2SeqParams({ num_beams: 4, repetition_penalty: 1, presence_penalty: 0 }, limits, 10, summarize).num_beams, 4, 'neutral values are accepted with beams');
 });
 
 t.test('known_words_only: on with summarize\'s default beams, off with one hypothesis, refused with num_beams 1', async (t) => {
