@@ -21,6 +21,7 @@ import { encodeCorpus } from '../tasks/lm-encoding.ts';
 import { argmaxIndex, classifyIds } from '../tasks/classify-forward.ts';
 import { encodePairs, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
 import { predictTexts } from '../tasks/seq2seq-predict.ts';
+import { defaultTranslator } from '../tasks/word-translation.ts';
 import { encodeSourceIds } from '../tasks/pair-encoding.ts';
 import { labeledExamples, pairExamples, type PairTask } from '../tasks/task-data.ts';
 import type { LanguageModelEntry, LoadedModel } from './model-cache.ts';
@@ -46,7 +47,10 @@ export async function evaluateModel(model: LoadedModel, rows: Record<string, str
     const examples = index && isRetrievalAugmented(model.manifest) ? withRetrieved(given, index, false) : given;
     const maxSrc = sourceLimit(model.manifest);
     const maxTgt = targetLimit(model.manifest);
-    const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt, { task: model.manifest.task, lexicon: await model.lexicon() });
+    const predictions = await predictTexts(model.s2s, examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt, {
+      task: model.manifest.task, lexicon: await model.lexicon(),
+      ...(defaultTranslator(model.manifest) === 'word_alignment' ? { wordTranslator: await model.wordTranslator() } : {}),
+    });
     const lang = (model.manifest.languages as { target?: string } | undefined)?.target;
     const loss = seq2seqLoss(model.s2s, encodePairs(examples, model.tokenizer, model.targetTokenizer, maxSrc, maxTgt), 32);
     const metrics: Record<string, number> = {

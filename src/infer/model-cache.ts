@@ -25,6 +25,7 @@ import type { ModelStore } from '../store/registry.ts';
 import { loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { ChatTokenizer, parseChatTemplateSpec } from '../tasks/chat-template.ts';
 import { isRetrievalAugmented, RETRIEVAL_FILE, RetrievalIndex } from '../tasks/retrieval.ts';
+import { defaultTranslator, WORD_TRANSLATION_FILE, WordTranslator } from '../tasks/word-translation.ts';
 import { WordLexicon } from '../decode/lexicon.ts';
 
 interface LoadedBase {
@@ -63,6 +64,11 @@ export interface Seq2SeqEntry extends LoadedBase {
   retrieval(): Promise<RetrievalIndex | undefined>;
   /** The words of the retrieval index's targets (decode/lexicon.ts), built on first use and kept; undefined without an index. */
   lexicon(): Promise<WordLexicon | undefined>;
+  /**
+   * Translate models: the word-alignment translator (word-translation.json), read on first use and
+   * kept; undefined for other tasks and older models. Loaded with the model when it is the default.
+   */
+  wordTranslator(): Promise<WordTranslator | undefined>;
 }
 
 export interface ClassifierEntry extends LoadedBase {
@@ -204,8 +210,12 @@ export class ModelCache {
       let words: Promise<WordLexicon | undefined> | undefined;
       const lexicon = () => (words ??= retrieval().then((i) => (i === undefined ? undefined : WordLexicon.fromTexts(i.targets))));
       if (isRetrievalAugmented(resolved.manifest) && !(await retrieval())) throw new Error(`${base.ref}: retrieval-augmented model without ${RETRIEVAL_FILE}`);
+      let aligned: Promise<WordTranslator | undefined> | undefined;
+      const wordTranslator = () =>
+        (aligned ??= readFileIfExists(safeJoin(resolved.dir, WORD_TRANSLATION_FILE)).then((text) => (text === undefined ? undefined : WordTranslator.fromJSON(JSON.parse(text)))));
+      if (defaultTranslator(resolved.manifest) === 'word_alignment' && !(await wordTranslator())) throw new Error(`${base.ref}: its default translator is word_alignment but ${WORD_TRANSLATION_FILE} is missing`);
       const s2s = await loadWeightSet(resolved.dir, 'seq2seq', (spec: Seq2SeqSpec) => new Seq2SeqModel(spec, 0));
-      return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch), retrieval, lexicon };
+      return { ...base, kind: 'seq2seq', s2s, targetTokenizer, batcher: new Seq2SeqBatcher(s2s, this.maxBatch), retrieval, lexicon, wordTranslator };
     }
     const chat = task === 'chat' ? new ChatTokenizer(tokenizer) : undefined;
     if (chat) parseChatTemplateSpec(resolved.manifest.chat_template, tokenizer.vocabSize);

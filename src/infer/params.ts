@@ -3,6 +3,7 @@ import { ServiceError } from '../errors.ts';
 import { resolveSamplingParams, type SamplingParams } from '../decode/params.ts';
 import type { GenerationParameters } from '../schemas/common.ts';
 import type { Seq2SeqDecoding } from '../tasks/seq2seq-forward.ts';
+import { TRANSLATORS, type Translator } from '../tasks/word-translation.ts';
 
 export interface ParamLimits {
   maxNewTokens: number;
@@ -30,6 +31,7 @@ export interface Seq2SeqParams extends SamplingParams {
   length_penalty: number;
   no_repeat_ngram_size: number;
   known_words_only: boolean;
+  translator: Translator;
 }
 
 export interface Seq2SeqParameterInput extends GenerationParameters {
@@ -37,7 +39,11 @@ export interface Seq2SeqParameterInput extends GenerationParameters {
   length_penalty?: number;
   no_repeat_ngram_size?: number;
   known_words_only?: boolean;
+  translator?: Translator;
 }
+
+/** The fields the word-alignment translator reads; any other field asks for the neural model. */
+const WORD_ALIGNMENT_FIELDS = new Set(['max_new_tokens', 'stop', 'seed', 'translator']);
 
 /**
  * Fields only greedy or sampled decoding reads, with the value that leaves decoding unchanged: a
@@ -57,8 +63,20 @@ export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty
  * (summarize) applies only to a request that sets none of the single-hypothesis fields (do_sample,
  * repetition_penalty, presence_penalty, frequency_penalty, top_logprobs): one that does is decoded
  * greedily or sampled, as it asked.
+ * `translator` (translate models): the default is the model's (`defaults.translator`, neural when
+ * absent), except that a request setting a field only the neural model reads (anything but
+ * max_new_tokens, stop and seed) gets the neural one; `word_alignment` with such a field is refused.
+ * Whether the model HAS a word-alignment translator is the caller's check (it needs the model).
  */
 export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limits: ParamLimits, modelMaxTarget: number, defaults: Seq2SeqDecoding = NO_DECODING_RULES): Seq2SeqParams {
+  const neuralField = Object.keys(p ?? {}).find((k) => !WORD_ALIGNMENT_FIELDS.has(k) && (p as Record<string, unknown>)[k] !== undefined);
+  const translator = p?.translator ?? (neuralField === undefined ? defaults.translator ?? 'neural' : 'neural');
+  if (!TRANSLATORS.includes(translator)) {
+    throw new ServiceError('invalid_parameter', `parameters.translator must be one of ${TRANSLATORS.map((t) => `"${t}"`).join(', ')}; got ${JSON.stringify(translator)}`, { param: 'parameters.translator' });
+  }
+  if (translator === 'word_alignment' && neuralField !== undefined) {
+    throw new ServiceError('invalid_parameter', `parameters.${neuralField} must be absent with translator "word_alignment" (the word-alignment translator reads only max_new_tokens, stop and seed)`, { param: `parameters.${neuralField}` });
+  }
   const singleHypothesis = p !== undefined && (p.do_sample === true || GREEDY_ONLY_FIELDS.some((k) => p[k] !== undefined));
   const {
     // Sampling and the penalties keep one hypothesis: the default beam width applies to plain deterministic decoding only.
@@ -67,6 +85,7 @@ export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limit
     no_repeat_ngram_size = defaults.no_repeat_ngram_size,
     // The word constraint is a beam search rule: its default follows the beam width.
     known_words_only = num_beams > 1 && (defaults.known_words_only ?? false),
+    translator: _translator,
     ...sampling
   } = p ?? {};
   const base = resolveSamplingParams(
@@ -90,5 +109,5 @@ export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limit
     const neutral = GREEDY_ONLY_NEUTRAL[key];
     if (num_beams > 1 && base[key] !== neutral) bad(key, `${neutral} when num_beams > 1 (greedy and sampled decoding only)`, base[key]);
   }
-  return { ...base, num_beams, length_penalty, no_repeat_ngram_size, known_words_only };
+  return { ...base, num_beams, length_penalty, no_repeat_ngram_size, known_words_only, translator };
 }

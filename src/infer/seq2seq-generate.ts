@@ -11,6 +11,9 @@
  * A retrieval-augmented model reads `source ⟨sep⟩ target of the nearest training example` (its
  * stored index, tasks/retrieval.ts), exactly as it was trained. With `known_words_only` (summarize's
  * default), beam search writes only words of the model's training targets and of the input.
+ * With `translator: "word_alignment"` (a translate model's default when its job measured it better),
+ * the word-alignment translator writes the output (tasks/word-translation.ts); it is streamed like a
+ * beam's decided hypothesis, each token with its log-probability under the neural model.
  * Every tensor made for the request is disposed by the time it returns, whatever the outcome.
  */
 import { TextStreamer } from '../decode/streamer.ts';
@@ -22,6 +25,7 @@ import type { Seq2SeqParams } from './params.ts';
 import { beamDecodeSource } from '../tasks/seq2seq-beam.ts';
 import { tokenLogProbs } from '../tasks/seq2seq-forward.ts';
 import { knownWordBans } from '../tasks/known-words.ts';
+import { translationIds } from '../tasks/word-translation.ts';
 import { Sequence, type FinishReason, type GenerateOptions, type GenerationResult, type TokenEvent } from './sequence.ts';
 
 export interface Seq2SeqSource {
@@ -43,7 +47,10 @@ export async function runSeq2Seq(model: Seq2SeqEntry, input: Seq2SeqSource, para
   // Beam search also weighs the retrieved target itself as a finished hypothesis (tasks/seq2seq-beam.ts),
   // and with known_words_only writes only words of the training targets and of the input (tasks/known-words.ts).
   const lexicon = params.num_beams > 1 && params.known_words_only ? await model.lexicon() : undefined;
-  const r = params.num_beams > 1
+  const words = params.translator === 'word_alignment' ? await model.wordTranslator() : undefined;
+  const r = words
+    ? alignedDecode(model, src.ids, params, opts, translationIds(words, model.targetTokenizer, input.source, params.max_new_tokens))
+    : params.num_beams > 1
     ? await beamDecode(model, src.ids, params, opts, retrieved ? [model.targetTokenizer.encode(retrieved)] : [], lexicon && knownWordBans(model.targetTokenizer, lexicon, input))
     : await stepDecode(model, src.ids, params, opts);
   return {
@@ -79,12 +86,23 @@ async function beamDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2Seq
     numBeams: params.num_beams, maxNewTokens: params.max_new_tokens, lengthPenalty: params.length_penalty,
     noRepeatNgramSize: params.no_repeat_ngram_size, signal: opts.signal, candidates, ...(bans ? { bans } : {}),
   });
-  const ids = found.best.ids;
+  return streamDecided(model, srcIds, found.best.ids, params, opts, found.cancelled ? 'cancelled' : found.best.finishedByEos ? 'eos' : 'length');
+}
+
+/** The word-alignment translator's output (already cut to max_new_tokens), streamed as decided. */
+function alignedDecode(model: Seq2SeqEntry, srcIds: number[], params: Seq2SeqParams, opts: GenerateOptions, out: { ids: number[]; truncated: boolean }): GenerationResult {
+  return streamDecided(model, srcIds, out.ids, params, opts, opts.signal?.aborted ? 'cancelled' : out.truncated ? 'length' : 'eos');
+}
+
+/**
+ * Streams a decided output: token texts through the same streamer as step decoding (whole
+ * characters, stop sequences), each with its log-probability under the model given the source.
+ */
+function streamDecided(model: Seq2SeqEntry, srcIds: number[], ids: number[], params: Seq2SeqParams, opts: GenerateOptions, finished: FinishReason): GenerationResult {
   const logprobs = tokenLogProbs(model.s2s, srcIds, ids);
-  // Stream the decided hypothesis: token texts through the same streamer (whole characters, stop sequences).
   const streamer = new TextStreamer(params.stop);
   let text = '';
-  let finish: FinishReason = found.cancelled ? 'cancelled' : found.best.finishedByEos ? 'eos' : 'length';
+  let finish = finished;
   let pending: TokenEvent | undefined;
   const emit = (e: TokenEvent) => {
     text += e.text;

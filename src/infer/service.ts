@@ -21,6 +21,7 @@ import { disposeModelState } from '../arch/model-state.ts';
 import { SessionStore, type KeptState } from './sessions.ts';
 import { parseModelRef } from '../store/model-ref.ts';
 import { seq2seqDecodingDefaults } from '../tasks/seq2seq-forward.ts';
+import { defaultTranslator } from '../tasks/word-translation.ts';
 
 export interface GenerateInput {
   model: string;
@@ -183,8 +184,12 @@ export class InferenceService {
     checkPrompt(input.source, this.limits, task === 'qa' ? 'question' : 'text');
     if (input.context !== undefined) checkPrompt(input.context, this.limits, 'context');
     resolveSeq2SeqParams(input.parameters, this.limits, this.limits.maxNewTokens); // fail fast, before a model load
-    return this.admit(input.model, task, (model) => {
-      const params = resolveSeq2SeqParams(input.parameters, this.limits, targetLimit(model.manifest), seq2seqDecodingDefaults(model.targetTokenizer.type, model.manifest.task));
+    return this.admit(input.model, task, async (model) => {
+      const defaults = { ...seq2seqDecodingDefaults(model.targetTokenizer.type, model.manifest.task), translator: defaultTranslator(model.manifest) };
+      const params = resolveSeq2SeqParams(input.parameters, this.limits, targetLimit(model.manifest), defaults);
+      if (params.translator === 'word_alignment' && !(await model.wordTranslator())) {
+        throw new ServiceError('invalid_parameter', `parameters.translator: ${model.ref} has no word-alignment translator (translate models trained by this version have one); use "neural"`, { param: 'parameters.translator' });
+      }
       return this.observed(opts, (o) => runSeq2Seq(model, input, params, o));
     });
   }

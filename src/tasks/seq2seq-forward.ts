@@ -5,6 +5,7 @@
  * uses. The encoder runs once per source; every generated token costs one decoder step (cell steps +
  * one attention), never a re-run of the prefix.
  */
+import type { Translator } from './word-translation.ts';
 import * as tf from '@tensorflow/tfjs';
 import { disposeState, type RecurrentState } from '../arch/lm-step.ts';
 import { disposeEncoded, type EncodedSource, type Seq2SeqModel } from '../arch/seq2seq.ts';
@@ -24,6 +25,11 @@ export interface Seq2SeqDecoding {
    * request's input (decode/lexicon.ts). Absent = false.
    */
   known_words_only?: boolean;
+  /**
+   * Translate models: which translator runs (tasks/word-translation.ts), the model's default being
+   * the one its training job measured better. Absent = neural.
+   */
+  translator?: Translator;
 }
 
 /**

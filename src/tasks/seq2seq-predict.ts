@@ -3,7 +3,8 @@
  * training job and `POST /models/:name/evaluate` — decoded the way a request with default parameters
  * is (seq2seqDecodingDefaults of the target tokenizer and task): greedy in batches of rows, or beam
  * search one source at a time when the decoding asks for beams (with the word constraint when the
- * decoding asks for it and a lexicon is given).
+ * decoding asks for it and a lexicon is given), or — a translate model whose default translator is
+ * word alignment, given as `wordTranslator` — by the word-alignment translator.
  */
 import type { Seq2SeqModel } from '../arch/seq2seq.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
@@ -13,6 +14,7 @@ import { greedyDecodeBatch, seq2seqDecodingDefaults, type Seq2SeqDecoding } from
 import type { PairExample } from './task-data.ts';
 import type { WordLexicon } from '../decode/lexicon.ts';
 import { knownWordBans } from './known-words.ts';
+import { translationText, type WordTranslator } from './word-translation.ts';
 
 export interface PredictOptions {
   /** Default: seq2seqDecodingDefaults(target tokenizer type, `task`). */
@@ -28,9 +30,13 @@ export interface PredictOptions {
    * only these and the example's own input words. Absent: no word constraint.
    */
   lexicon?: WordLexicon;
+  /** Given: the outputs are this word-alignment translator's (the model's default translator). */
+  wordTranslator?: WordTranslator;
 }
 
 export async function predictTexts(model: Seq2SeqModel, examples: readonly PairExample[], src: Tokenizer, tgt: Tokenizer, maxSource: number, maxTarget: number, opts: PredictOptions = {}): Promise<string[]> {
+  const words = opts.wordTranslator;
+  if (words) return examples.map((e) => translationText(words, tgt, e.source, maxTarget));
   const decoding = opts.decoding ?? seq2seqDecodingDefaults(tgt.type, opts.task);
   const out: string[] = [];
   if (decoding.num_beams > 1) {

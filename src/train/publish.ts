@@ -20,6 +20,7 @@ import type { ChatOutcome } from './train-chat.ts';
 import { chatTemplateSpec } from '../tasks/chat-template.ts';
 import type { QualityWarning } from '../eval/quality.ts';
 import { RETRIEVAL_FILE } from '../tasks/retrieval.ts';
+import { WORD_TRANSLATION_FILE } from '../tasks/word-translation.ts';
 
 export interface PublishInfo {
   dataset: ManifestInput['dataset'];
@@ -85,7 +86,8 @@ export async function publishLanguageModel(store: ModelStore, job: TrainJobData,
 
 /**
  * Seq2Seq manifest extras: `languages` (translate), `source_format` (qa: how the encoder input is
- * built), `tokenizer.shared` / `target_vocab_size`, and `retrieval` (the stored retrieval.json).
+ * built), `tokenizer.shared` / `target_vocab_size`, `retrieval` (the stored retrieval.json), and for
+ * translate `word_translation` (the stored word-translation.json) and `decoding.translator` (the default).
  */
 export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outcome: Seq2SeqOutcome, info: PublishInfo & { contextRows?: number; rows?: number }) {
   const shared = outcome.sourceTokenizer === outcome.targetTokenizer;
@@ -96,6 +98,7 @@ export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outco
       await writeFileDurable(safeJoin(dir, TOKENIZER_FILE), JSON.stringify(outcome.sourceTokenizer.toJSON()));
       if (!shared) await writeFileDurable(safeJoin(dir, TARGET_TOKENIZER_FILE), JSON.stringify(outcome.targetTokenizer.toJSON()));
       await writeFileDurable(safeJoin(dir, RETRIEVAL_FILE), JSON.stringify(outcome.retrieval.toJSON()));
+      if (outcome.wordTranslator) await writeFileDurable(safeJoin(dir, WORD_TRANSLATION_FILE), JSON.stringify(outcome.wordTranslator.toJSON()));
     },
     {
       ...manifestBase(job, outcome, info),
@@ -107,6 +110,8 @@ export async function publishSeq2Seq(store: ModelStore, job: TrainJobData, outco
       // The training rows' retrieval index: the retrieval baseline of /evaluate, and the encoder's
       // second input when hyperparameters.retrieval_augmented.
       retrieval: { file: RETRIEVAL_FILE, features: 'char-bigram-idf-dice', rows: outcome.retrieval.size, rows_total: outcome.retrieval.rowsTotal },
+      ...(outcome.wordTranslator ? { word_translation: { file: WORD_TRANSLATION_FILE, method: 'ibm-model-1 + trigram lm, monotone', rows: outcome.wordTranslator.rows } } : {}),
+      ...(outcome.translator ? { decoding: { translator: outcome.translator } } : {}),
       ...(job.languages ? { languages: job.languages } : {}),
       ...(job.task === 'qa'
         ? { source_format: 'question <eos> context', context: info.contextRows === 0 ? 'none' : info.contextRows === info.rows ? 'required' : 'optional' }

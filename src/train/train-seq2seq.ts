@@ -10,6 +10,11 @@
  * With `retrieval_augmented`, every example's encoder input is `source ⟨sep⟩ retrieved target`: for a
  * training row the nearest OTHER training row, for a held-out row the nearest training row; the
  * source vocabulary then also covers the targets (translate), and the index is published with the model.
+ *
+ * Translate jobs also fit a word-alignment translator (tasks/word-translation.ts) on the training
+ * rows, score it on the same held-out rows, and make the better of the two (BLEU, then chrF) the
+ * model's default translator: the headline metrics (`bleu`, `chrf`, `exact_match`) are the default's,
+ * and `neural_*` / `word_alignment_*` keep both. The published word translator is fitted on every row.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RecurrentKind } from '../arch/lm.ts'; // request.ts refuses transformer for Seq2Seq tasks
@@ -25,6 +30,7 @@ import { predictTexts } from '../tasks/seq2seq-predict.ts';
 import type { PairExample, PairTask } from '../tasks/task-data.ts';
 import { RetrievalIndex, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
 import { WordLexicon } from '../decode/lexicon.ts';
+import { translationText, WordTranslator, type Translator } from '../tasks/word-translation.ts';
 import { bucketedEpoch, splitExamples } from './epoch-order.ts';
 import { checkQuality } from './quality-check.ts';
 import { applyAutoSize, describeAutoSize, type DataStats } from './auto-size.ts';
@@ -49,6 +55,9 @@ export interface Seq2SeqOutcome {
    * rows only, so a validation row never retrieves itself.
    */
   retrieval: RetrievalIndex;
+  /** Translate: the word-alignment translator (fitted on every row) and which translator serves by default. */
+  wordTranslator?: WordTranslator;
+  translator?: Translator;
   /** The hyperparameters trained with (auto-sized ones filled in) and what the policy chose. */
   hyperparameters: TrainJobData['hyperparameters'];
   autoSized: Record<string, number>;
@@ -140,6 +149,7 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
     const steps = result.steps; // optimizer steps over all sessions (the loop counts them)
     const metrics = lossMetrics(result, true);
     let qualityWarning: QualityWarning | null = null;
+    let translator: Translator | undefined = job.task === 'translate' ? 'neural' : undefined;
     if (!result.stopped && val.length > 0) {
       const evalSet = val.slice(0, MAX_EVAL_EXAMPLES);
       const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length, { task: job.task, lexicon: WordLexicon.fromTexts(split.train.map((e) => e.target)) });
@@ -151,13 +161,16 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
         job.task === 'summarize' ? leadBaseline(evalSet) : {},
         retrievalBaseline(job.task, evalSet.map((e) => e.retrieved ?? retrieval.nearestTarget(retrievalKey(e))), evalSet, target),
       );
+      if (job.task === 'translate') translator = await chooseTranslator(metrics, WordTranslator.train(split.train), evalSet, toks.target, hp.max_target_length, target, hooks);
       metrics.eval_examples = evalSet.length;
       await hooks.log(`held-out quality on ${evalSet.length} examples: ${JSON.stringify(metrics)}`);
       qualityWarning = await checkQuality(job.task, metrics, { steps, train_examples: train.length }, hooks);
     }
     return {
       stopped: result.stopped, model, spec, sourceTokenizer: toks.source, targetTokenizer: toks.target, metrics, qualityWarning, steps,
-      retrieval: split.val.length > 0 ? RetrievalIndex.build([...split.train, ...split.val]) : retrieval, summary: trainingSummary(result), hyperparameters: hp, autoSized: chosen,
+      retrieval: split.val.length > 0 ? RetrievalIndex.build([...split.train, ...split.val]) : retrieval,
+      ...(translator ? { translator, wordTranslator: WordTranslator.train([...split.train, ...split.val]) } : {}),
+      summary: trainingSummary(result), hyperparameters: hp, autoSized: chosen,
       epochsCompleted: result.epochsCompleted, tokensPerSec: result.tokensPerSec, durationSec: (Date.now() - started) / 1000,
     };
   } catch (err) {
@@ -166,4 +179,23 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
   } finally {
     optimizer.dispose();
   }
+}
+
+/**
+ * Scores the word-alignment translator on the held-out rows the neural model was just scored on
+ * (`metrics` holds the neural model's bleu, chrf and exact_match), records both under `neural_*` and
+ * `word_alignment_*`, and makes the better one (higher BLEU; equal BLEU: higher chrF; a tie: neural)
+ * the default: its metrics become the headline ones.
+ */
+async function chooseTranslator(
+  metrics: Record<string, number>, words: WordTranslator, evalSet: readonly PairExample[], tgt: Tokenizer, maxTarget: number, language: string | undefined, hooks: TrainHooks,
+): Promise<Translator> {
+  const neural = { bleu: metrics.bleu!, chrf: metrics.chrf!, exact_match: metrics.exact_match! };
+  const aligned = generationMetrics('translate', evalSet.map((e) => translationText(words, tgt, e.source, maxTarget)), evalSet.map((e) => e.target), language);
+  const wins = aligned.bleu! > neural.bleu || (aligned.bleu === neural.bleu && aligned.chrf! > neural.chrf);
+  for (const [k, v] of Object.entries(neural)) metrics[`neural_${k}`] = v;
+  for (const [k, v] of Object.entries(aligned)) metrics[`word_alignment_${k}`] = v;
+  if (wins) Object.assign(metrics, aligned);
+  await hooks.log(`translators on ${evalSet.length} held-out rows: neural BLEU ${neural.bleu.toFixed(4)} chrF ${neural.chrf.toFixed(4)}, word alignment BLEU ${aligned.bleu!.toFixed(4)} chrF ${aligned.chrf!.toFixed(4)}: ${wins ? 'word alignment' : 'neural'} serves by default`);
+  return wins ? 'word_alignment' : 'neural';
 }

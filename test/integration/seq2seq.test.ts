@@ -181,6 +181,9 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     t.equal(eval_examples, 80, '10% of 800 rows held out');
     t.ok(bleu > m.metrics.retrieval_bleu, `held-out BLEU ${bleu} vs the translation memory's ${m.metrics.retrieval_bleu}`);
     t.equal(m.quality_warning, null, 'it beats its baselines: no quality warning');
+    t.same(m.decoding, { translator: 'neural' }, 'reversing is beyond a monotone word translator: the network serves');
+    t.ok(m.metrics.neural_bleu > m.metrics.word_alignment_bleu, `neural BLEU ${m.metrics.neural_bleu} vs word alignment ${m.metrics.word_alignment_bleu}`);
+    t.equal(bleu, m.metrics.neural_bleu);
     t.match(m.retrieval, { file: 'retrieval.json', rows: 800, rows_total: 800 }, 'the retrieval index of every row (training and validation) is stored');
     t.equal(m.training.steps, 12 * 23, 'optimizer steps: 12 epochs of ceil(720 / 32)');
     t.same(rev.result, { model: 'rev', version: 1, metrics: m.metrics, quality_warning: null, stop_reason: 'max_epochs' }, 'the job result carries the same metrics');
@@ -405,6 +408,7 @@ t.test('Seq2Seq: train translate and qa through the worker; serve over HTTP, SSE
     const free = await post(`${s.url}/summarize`, { model: 'tiny-sum', text: 'the meeting on day 30 was long', parameters: { known_words_only: false } });
     t.equal(free.status, 200, 'known_words_only: false is accepted');
     checkErrorShape(t, await post(`${s.url}/summarize`, { model: 'tiny-sum', text: 'x', parameters: { num_beams: 1, known_words_only: true } }), 400, 'invalid_parameter', 'known_words_only with one beam', /known_words_only must be false when num_beams is 1/);
+    checkErrorShape(t, await post(`${s.url}/summarize`, { model: 'tiny-sum', text: 'x', parameters: { translator: 'word_alignment' } }), 400, 'invalid_parameter', 'a word-alignment translator on a summarize model', /tiny-sum@1 has no word-alignment translator/);
     const c = await wsClient(t, s.ws);
     c.send({ type: 'summarize', id: 's', model: 'tiny-sum', text: 'the meeting on day 3', parameters: { max_new_tokens: 5, do_sample: true, seed: 4 } });
     const done = await c.next((f) => f.type === 'done' && f.id === 's');
