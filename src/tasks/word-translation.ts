@@ -8,32 +8,37 @@
  * Model (the classic noisy-channel recipe, kept monotone):
  *   - words: runs of letters, digits and `_`, or one other non-space character; compared lowercased;
  *   - lexicon: IBM Model 1 (Brown et al. 1993) t(e | f), source word f → target word e, with a NULL
- *     source word, EM from uniform for ITERATIONS rounds; the MAX_CANDIDATES most likely e per f kept;
+ *     source word, EM from uniform for ITERATIONS rounds; the MAX_CANDIDATES most likely e per f kept,
+ *     each with the reverse model's t(f | e) (IBM Model 1 trained the other way);
  *   - target language model: interpolated trigram over the training targets (sentence start and end
  *     marked), p = 0.2 p1 + 0.4 p2 + 0.4 p3 when the two-word context was seen, 0.4 p1 + 0.6 p2 when
  *     only the one-word context was, else p1; p1 add-0.1 smoothed over the vocabulary plus one;
  *   - decoding: left to right over the source words, a beam of BEAM partial outputs; each source
- *     word becomes one of its candidates (score log t + WORD_BONUS + LM_WEIGHT · log p_LM), or is
+ *     word becomes one of its candidates (score log t(e|f) + REVERSE_WEIGHT · log t(f|e) + WORD_BONUS
+ *     + LM_WEIGHT · log p_LM), or is
  *     dropped (DROP_COST), or — a word the lexicon does not know (a name, a number) — is copied as
  *     written (lowercased when the targets hold it lowercased); the sentence end's LM score is added; the best complete output wins (ties: first found);
  *   - surface: each output word in its most frequent non-sentence-initial casing in the targets,
  *     joined with spaces except before closing punctuation and after opening brackets (apostrophes
  *     keep their spaces: BLEU's 13a tokens do not split them, so a glued one spoils the word it joins),
  *     first letter upper-cased.
- * The weights (LM_WEIGHT 0.5, WORD_BONUS 2, DROP_COST −8) were chosen on the German→English pairs of
- * a different seed's split than the benchmark's (docs/training.md). Deterministic: same rows, same
+ * The weights (LM_WEIGHT 0.5, WORD_BONUS 2, DROP_COST −8, REVERSE_WEIGHT 0.5, ITERATIONS 5) were
+ * chosen on the German→English pairs of a different seed's split than the benchmark's (docs/training.md). Deterministic: same rows, same
  * model, same output. Cost: EM is O(ITERATIONS · Σ |source|·|target|) over the rows (capped at
  * MAX_WORDS words per side); decoding is O(|source| · BEAM · MAX_CANDIDATES).
  */
 
 import { UNK_ID } from '../tokenize/vocab.ts';
 
-export const ITERATIONS = 10;
+export const ITERATIONS = 5;
 export const MAX_CANDIDATES = 4;
 export const BEAM = 10;
 export const LM_WEIGHT = 0.5;
 export const WORD_BONUS = 2;
 export const DROP_COST = -8;
+/** Weight of log t(f|e), the reverse direction's lexicon, in a candidate's score; MIN_PROB floors it. */
+export const REVERSE_WEIGHT = 0.5;
+export const MIN_PROB = 1e-6;
 /** Words per side a row contributes to the lexicon (a longer row is cut). */
 export const MAX_WORDS = 100;
 export const WORD_TRANSLATION_FILE = 'word-translation.json';
@@ -48,12 +53,43 @@ export function words(text: string): string[] {
   return text.normalize('NFC').match(WORD_RE) ?? [];
 }
 
+/**
+ * IBM Model 1 by EM from uniform, ITERATIONS rounds: t(e | f) for source rows `fs` and target rows
+ * `es` (word ids; id 0 is NULL, added to every source row here, never a target word). Returns the
+ * co-occurring pairs' probabilities keyed f * E + e (E = target ids).
+ */
+function ibmModel1(fs: readonly number[][], es: readonly number[][], F: number, E: number): Map<number, number> {
+  let t = new Map<number, number>();
+  const tOf = (key: number) => t.get(key) ?? 1 / E;
+  for (let it = 0; it < ITERATIONS; it++) {
+    const count = new Map<number, number>();
+    const totalF = new Float64Array(F);
+    for (let r = 0; r < fs.length; r++) {
+      const row = [0, ...fs[r]!];
+      for (const e of es[r]!) {
+        let z = 0;
+        for (const f of row) z += tOf(f * E + e);
+        for (const f of row) {
+          const key = f * E + e;
+          const c = tOf(key) / z;
+          count.set(key, (count.get(key) ?? 0) + c);
+          totalF[f]! += c;
+        }
+      }
+    }
+    const next = new Map<number, number>();
+    for (const [key, c] of count) next.set(key, c / totalF[Math.floor(key / E)]!);
+    t = next;
+  }
+  return t;
+}
+
 /** The file stored beside a model version. */
 export interface WordTranslationJson {
   format: 'seqserve-word-translation';
   version: 1;
-  /** Source word (lowercased) → its candidates [target word, t(e|f)], most likely first. */
-  lexicon: Record<string, [string, number][]>;
+  /** Source word (lowercased) → its candidates [target word, t(e|f), t(f|e)], most likely (by t(e|f)) first. */
+  lexicon: Record<string, [string, number, number][]>;
   /** Target n-gram counts, words joined by ' ' (lowercased; sentence marks included). */
   unigrams: [string, number][];
   bigrams: [string, number][];
@@ -81,7 +117,7 @@ export class WordTranslator {
   private readonly vocab: number;
 
   private constructor(
-    private readonly lexicon: Map<string, [string, number][]>,
+    private readonly lexicon: Map<string, [string, number, number][]>,
     unigrams: [string, number][],
     bigrams: [string, number][],
     trigrams: [string, number][],
@@ -107,54 +143,36 @@ export class WordTranslator {
   static train(rows: readonly { source: string; target: string }[]): WordTranslator {
     const src = rows.map((r) => words(r.source).slice(0, MAX_WORDS).map((w) => w.toLowerCase()));
     const tgt = rows.map((r) => words(r.target).slice(0, MAX_WORDS).map((w) => w.toLowerCase()));
-    // Integer ids: source words (NULL = 0) and target words; t(e|f) keyed f * E + e.
+    // Integer ids, NULL = 0 on both sides. Forward t(e|f) keyed f * E + e; reverse t(f|e) keyed e * F + f.
     const fId = new Map<string, number>([[NULL_WORD, 0]]);
-    const eId = new Map<string, number>();
+    const eId = new Map<string, number>([[NULL_WORD, 0]]);
     const idOf = (m: Map<string, number>, w: string) => {
       let id = m.get(w);
       if (id === undefined) m.set(w, (id = m.size));
       return id;
     };
-    const fRows = src.map((ws) => [0, ...ws.map((w) => idOf(fId, w))]);
+    const fRows = src.map((ws) => ws.map((w) => idOf(fId, w)));
     const eRows = tgt.map((ws) => ws.map((w) => idOf(eId, w)));
-    const E = Math.max(1, eId.size);
-    // EM from uniform: every co-occurring (f, e) starts equal (1 / E).
-    let t = new Map<number, number>();
-    const tOf = (key: number) => t.get(key) ?? 1 / E;
-    for (let it = 0; it < ITERATIONS; it++) {
-      const count = new Map<number, number>();
-      const totalF = new Float64Array(fId.size);
-      for (let r = 0; r < fRows.length; r++) {
-        const fs = fRows[r]!;
-        for (const e of eRows[r]!) {
-          let z = 0;
-          for (const f of fs) z += tOf(f * E + e);
-          for (const f of fs) {
-            const key = f * E + e;
-            const c = tOf(key) / z;
-            count.set(key, (count.get(key) ?? 0) + c);
-            totalF[f]! += c;
-          }
-        }
-      }
-      const next = new Map<number, number>();
-      for (const [key, c] of count) next.set(key, c / totalF[Math.floor(key / E)]!);
-      t = next;
-    }
+    const forward = ibmModel1(fRows, eRows, fId.size, eId.size);
+    const reverse = ibmModel1(eRows, fRows, eId.size, fId.size);
+    const E = eId.size;
+    const F = fId.size;
     const fWords = [...fId.keys()];
     const eWords = [...eId.keys()];
-    const byF = new Map<string, [string, number][]>();
-    for (const [key, p] of t) {
+    const byF = new Map<string, [string, number, number][]>();
+    for (const [key, p] of forward) {
       const f = Math.floor(key / E);
+      const e = key % E;
       if (f === 0) continue; // NULL's candidates are never read: decoding drops words instead
       const list = byF.get(fWords[f]!) ?? [];
-      list.push([eWords[key % E]!, p]);
+      list.push([eWords[e]!, p, reverse.get(e * F + f) ?? 0]);
       byF.set(fWords[f]!, list);
     }
-    const lexicon = new Map<string, [string, number][]>();
+    const round = (p: number) => Math.round(p * 1e6) / 1e6;
+    const lexicon = new Map<string, [string, number, number][]>();
     for (const [f, list] of byF) {
       list.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-      lexicon.set(f, list.slice(0, MAX_CANDIDATES).map(([e, p]) => [e, Math.round(p * 1e6) / 1e6]));
+      lexicon.set(f, list.slice(0, MAX_CANDIDATES).map(([e, p, q]) => [e, round(p), round(q)]));
     }
     const uni = new Map<string, number>();
     const bi = new Map<string, number>();
@@ -204,7 +222,7 @@ export class WordTranslator {
   }
 
   /** The lexicon's candidates for a source word (any casing), most likely first. */
-  candidates(word: string): readonly [string, number][] {
+  candidates(word: string): readonly [string, number, number][] {
     return this.lexicon.get(word.toLowerCase()) ?? [];
   }
 
@@ -226,7 +244,7 @@ export class WordTranslator {
       // A word the lexicon does not know is copied as written (names, numbers), scored by the LM alone.
       // (lowercased when the targets hold it lowercased: a German noun that is an English word, "Chat").
       const copied = this.uni.has(written.toLowerCase()) ? written.toLowerCase() : written;
-      const options: [string, number][] = known.length > 0 ? known.map(([e, p]) => [e, Math.log(p)]) : [[copied, 0]];
+      const options: [string, number][] = known.length > 0 ? known.map(([e, p, q]) => [e, Math.log(p) + REVERSE_WEIGHT * Math.log(Math.max(q, MIN_PROB))]) : [[copied, 0]];
       const next: Hypothesis[] = [];
       for (const h of beam) {
         next.push({ ...h, score: h.score + DROP_COST });
