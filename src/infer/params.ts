@@ -65,17 +65,20 @@ export const NO_DECODING_RULES: Seq2SeqDecoding = { num_beams: 1, length_penalty
  * greedily or sampled, as it asked.
  * `translator` (translate models): the default is the model's (`defaults.translator`, neural when
  * absent), except that a request setting a field only the neural model reads (anything but
- * max_new_tokens, stop and seed) gets the neural one; `word_alignment` with such a field is refused.
+ * max_new_tokens, stop, seed and do_sample: false) gets the neural one; `word_alignment` with such a
+ * field is refused.
  * Whether the model HAS a word-alignment translator is the caller's check (it needs the model).
  */
 export function resolveSeq2SeqParams(p: Seq2SeqParameterInput | undefined, limits: ParamLimits, modelMaxTarget: number, defaults: Seq2SeqDecoding = NO_DECODING_RULES): Seq2SeqParams {
-  const neuralField = Object.keys(p ?? {}).find((k) => !WORD_ALIGNMENT_FIELDS.has(k) && (p as Record<string, unknown>)[k] !== undefined);
+  const given = (p ?? {}) as Record<string, unknown>;
+  // do_sample: false is what greedy decoding does anyway (and what /v1 sends for temperature 0 or none).
+  const neuralField = Object.keys(given).find((k) => given[k] !== undefined && !WORD_ALIGNMENT_FIELDS.has(k) && !(k === 'do_sample' && given[k] === false));
   const translator = p?.translator ?? (neuralField === undefined ? defaults.translator ?? 'neural' : 'neural');
   if (!TRANSLATORS.includes(translator)) {
     throw new ServiceError('invalid_parameter', `parameters.translator must be one of ${TRANSLATORS.map((t) => `"${t}"`).join(', ')}; got ${JSON.stringify(translator)}`, { param: 'parameters.translator' });
   }
   if (translator === 'word_alignment' && neuralField !== undefined) {
-    throw new ServiceError('invalid_parameter', `parameters.${neuralField} must be absent with translator "word_alignment" (the word-alignment translator reads only max_new_tokens, stop and seed)`, { param: `parameters.${neuralField}` });
+    throw new ServiceError('invalid_parameter', `parameters.${neuralField} must be absent with translator "word_alignment" (the word-alignment translator reads only max_new_tokens, stop and seed; do_sample may be false)`, { param: `parameters.${neuralField}` });
   }
   const singleHypothesis = p !== undefined && (p.do_sample === true || GREEDY_ONLY_FIELDS.some((k) => p[k] !== undefined));
   const {

@@ -6,6 +6,7 @@
 // `translator: "neural"` and any neural-only parameter still reach the network.
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
+import OpenAI from 'openai';
 import { get, post, startServer, startWorker, waitForJob, wsClient, type Server } from '../helpers/app.ts';
 
 /** mulberry32: the same synthetic sentences on every run. */
@@ -117,6 +118,17 @@ t.test('word alignment: chosen on held-out rows, served by default, neural on re
     t.not((await c.next((x) => x.type === 'done' && x.id === 'n')).text, w.text, 'the neural frame gets the network');
     const err = await c.next((x) => x.type === 'error' && x.id === 'bad');
     t.match(err.error, { code: 'invalid_parameter', param: 'parameters.temperature' });
+  });
+
+  await t.test('the official openai client: /v1/completions gets the default translator', async (t) => {
+    const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const f = FRESH[3]!;
+    const c = await client.completions.create({ model: 'gloss', prompt: f.source, max_tokens: 64 });
+    t.equal(c.choices[0]!.text, f.target, 'no temperature: the word-alignment output');
+    const greedy = await client.completions.create({ model: 'gloss', prompt: f.source, max_tokens: 64, temperature: 0 });
+    t.equal(greedy.choices[0]!.text, f.target, 'temperature 0 too');
+    const sampled = await client.completions.create({ model: 'gloss', prompt: f.source, max_tokens: 64, temperature: 1, seed: 1 });
+    t.not(sampled.choices[0]!.text, f.target, 'temperature 1 samples from the (untrained) network');
   });
 
   await t.test('bad translator requests: 400 naming the field', async (t) => {

@@ -93,6 +93,7 @@ t.test('resolveSeq2SeqParams: translator default, neural-only fields, refusals',
   const resolve = (p: Record<string, unknown> | undefined) => resolveSeq2SeqParams(p as never, limits, 128, defaults);
   t.equal(resolve(undefined).translator, 'word_alignment', 'the model\'s default');
   t.equal(resolve({ max_new_tokens: 10, stop: ['x'], seed: 3 }).translator, 'word_alignment', 'fields it reads keep it');
+  t.equal(resolve({ do_sample: false }).translator, 'word_alignment', 'do_sample: false (what /v1 sends) keeps it');
   for (const p of [{ num_beams: 4 }, { do_sample: true }, { temperature: 0.5 }, { no_repeat_ngram_size: 0 }, { top_logprobs: 2 }]) {
     t.equal(resolve(p).translator, 'neural', `${JSON.stringify(p)} asks for the neural model`);
   }
