@@ -66,6 +66,9 @@ export function unionLexicon(a: Pick<WordLexicon, 'isWord' | 'isPrefix'>, b: Pic
   return { isWord: (w) => a.isWord(w) || b.isWord(w), isPrefix: (p) => a.isPrefix(p) || b.isPrefix(p) };
 }
 
+/** Lowercased characters of each piece, per pieces array (a caller that keeps its array, like tasks/known-words.ts, computes them once). */
+const loweredOf = new WeakMap<readonly string[], string[][]>();
+
 /** The trailing partial word of the text of `ids` (lowercased; '' after a free character). */
 export function trailingWord(pieces: readonly string[], ids: readonly number[]): string {
   let tail = '';
@@ -82,7 +85,8 @@ export function trailingWord(pieces: readonly string[], ids: readonly number[]):
 
 export function wordBans(pieces: readonly string[], lexicon: Pick<WordLexicon, 'isWord' | 'isPrefix'>, eosId: number): (ids: readonly number[]) => number[] {
   const cache = new Map<string, number[]>();
-  const lowered = pieces.map((p) => Array.from(p.toLowerCase()));
+  let lowered = loweredOf.get(pieces);
+  if (!lowered) loweredOf.set(pieces, (lowered = pieces.map((p) => Array.from(p.toLowerCase()))));
   const free = (w: string) => w.includes('\uFFFD');
   /** Can `piece` follow the partial word `run`? */
   const allowed = (run: string, chars: readonly string[]): boolean => {

@@ -25,7 +25,7 @@ import type { TrainJobData } from '../queue/contract.ts';
 import { fitTokenizerFor, loadTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { FRESH_START, GradStats, lossMetrics, loopRules, optimizerStep, perEpoch, resumeFromCheckpoint, runTrainingLoop, trainingSummary, type LoopStart, type TrainHooks } from './loop.ts';
 import { makePairBatch } from '../tasks/pair-encoding.ts';
-import { encodePairs, pairBatchTensors, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
+import { encodePairs, pairBatchTensors, seq2seqDecodingDefaults, seq2seqLoss } from '../tasks/seq2seq-forward.ts';
 import { predictTexts } from '../tasks/seq2seq-predict.ts';
 import type { PairExample, PairTask } from '../tasks/task-data.ts';
 import { RetrievalIndex, retrievalKey, withRetrieved } from '../tasks/retrieval.ts';
@@ -152,7 +152,11 @@ export async function trainSeq2Seq(job: TrainJobData & { task: PairTask }, examp
     let translator: Translator | undefined = job.task === 'translate' ? 'neural' : undefined;
     if (!result.stopped && val.length > 0) {
       const evalSet = val.slice(0, MAX_EVAL_EXAMPLES);
-      const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length, { task: job.task, lexicon: WordLexicon.fromTexts(split.train.map((e) => e.target)) });
+      // The training targets' words, only when the default decoding writes known words only (summarize).
+      const knownWords = seq2seqDecodingDefaults(toks.target.type, job.task).known_words_only;
+      const predictions = await predictTexts(model, evalSet, toks.source, toks.target, hp.max_source_length, hp.max_target_length, {
+        task: job.task, ...(knownWords ? { lexicon: WordLexicon.fromTexts(split.train.map((e) => e.target)) } : {}),
+      });
       const target = job.languages?.target;
       Object.assign(
         metrics,
