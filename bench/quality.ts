@@ -131,7 +131,7 @@ function report(task: RealTask, trainRows: number, trainS: number, manifest: Rec
   row('copy the input', s.copy_input);
   row('lead sentence', s.lead);
   row('retrieval (nearest training row)', s.retrieval);
-  const manifestBaselines = Object.keys(manifest).filter((k) => k.startsWith('retrieval_') || k.startsWith('lead_') || k.startsWith('copy_input_'));
+  const manifestBaselines = Object.keys(manifest).filter((k) => k.startsWith('retrieval_') || k.startsWith('lead_') || k.startsWith('copy_input_') || k.startsWith('neural_') || k.startsWith('word_alignment_'));
   console.log(`\ntraining ${trainS} s on ${trainRows} rows; held-out decoding ${s.decode_s} s; manifest (its own validation split): ${h} ${fmt(manifest[h])}${manifestBaselines.length ? ', ' + manifestBaselines.map((k) => `${k} ${fmt(manifest[k])}`).join(', ') : ''}; val_loss ${fmt(manifest.val_loss)}`);
   const beatsRetrieval = model > retrieval;
   const target = task === 'translate'
