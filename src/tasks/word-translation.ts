@@ -13,32 +13,40 @@
  *   - target language model: interpolated trigram over the training targets (sentence start and end
  *     marked), p = 0.2 p1 + 0.4 p2 + 0.4 p3 when the two-word context was seen, 0.4 p1 + 0.6 p2 when
  *     only the one-word context was, else p1; p1 add-0.1 smoothed over the vocabulary plus one;
- *   - decoding: left to right over the source words, a beam of BEAM partial outputs; each source
- *     word becomes one of its candidates (score log t(e|f) + REVERSE_WEIGHT · log t(f|e) + WORD_BONUS
- *     + LM_WEIGHT · log p_LM), or is
- *     dropped (DROP_COST), or — a word the lexicon does not know (a name, a number) — is copied as
- *     written (lowercased when the targets hold it lowercased); the sentence end's LM score is added; the best complete output wins (ties: first found);
+ *   - decoding (DECODE_WEIGHTS): left to right over the source words, a beam of `beam` partial
+ *     outputs; each source word becomes one of its candidates (score log t(e|f) + reverseWeight ·
+ *     log t(f|e) + wordBonus + lmWeight · log p_LM), or is dropped (dropCost), or — a word the
+ *     lexicon does not know (a name, a number) — is copied as written (lowercased when the targets
+ *     hold it lowercased); the sentence end's LM score is added; the best complete output wins
+ *     (ties: the first found);
  *   - surface: each output word in its most frequent non-sentence-initial casing in the targets,
  *     joined with spaces except before closing punctuation and after opening brackets (apostrophes
- *     keep their spaces: BLEU's 13a tokens do not split them, so a glued one spoils the word it joins),
- *     first letter upper-cased.
- * The weights (LM_WEIGHT 0.5, WORD_BONUS 2, DROP_COST −8, REVERSE_WEIGHT 0.5, ITERATIONS 5) were
- * chosen on the German→English pairs of a different seed's split than the benchmark's (docs/training.md). Deterministic: same rows, same
- * model, same output. Cost: EM is O(ITERATIONS · Σ |source|·|target|) over the rows (capped at
- * MAX_WORDS words per side); decoding is O(|source| · BEAM · MAX_CANDIDATES).
+ *     keep their spaces: BLEU's 13a tokens do not split them, so a glued one spoils the word it
+ *     joins), first letter upper-cased.
+ * The weights (beam 10, lmWeight 0.5, wordBonus 2, dropCost −8, reverseWeight 0.5; ITERATIONS 5) were
+ * chosen on German→English pairs of a different seed's split than the benchmark's
+ * (`bench/word-translation.ts`, docs/training.md). Deterministic: same rows, same model, same output.
+ * Cost: EM is O(ITERATIONS · Σ |source|·|target|) over the rows (capped at MAX_WORDS words per side);
+ * decoding is O(|source| · beam · MAX_CANDIDATES).
  */
 
 import { UNK_ID } from '../tokenize/vocab.ts';
 
 export const ITERATIONS = 5;
 export const MAX_CANDIDATES = 4;
-export const BEAM = 10;
-export const LM_WEIGHT = 0.5;
-export const WORD_BONUS = 2;
-export const DROP_COST = -8;
-/** Weight of log t(f|e), the reverse direction's lexicon, in a candidate's score; MIN_PROB floors it. */
-export const REVERSE_WEIGHT = 0.5;
+/** log t(f|e) is floored at log MIN_PROB (a pair the reverse model never saw). */
 export const MIN_PROB = 1e-6;
+
+/** The decoder's weights (see the header); `bench/word-translation.ts --decode JSON` tries others. */
+export interface DecodeWeights {
+  beam: number;
+  lmWeight: number;
+  wordBonus: number;
+  dropCost: number;
+  /** Weight of log t(f|e), the reverse direction's lexicon, in a candidate's score. */
+  reverseWeight: number;
+}
+export const DECODE_WEIGHTS: DecodeWeights = { beam: 10, lmWeight: 0.5, wordBonus: 2, dropCost: -8, reverseWeight: 0.5 };
 /** Words per side a row contributes to the lexicon (a longer row is cut). */
 export const MAX_WORDS = 100;
 export const WORD_TRANSLATION_FILE = 'word-translation.json';
@@ -58,10 +66,10 @@ export function words(text: string): string[] {
  * `es` (word ids; id 0 is NULL, added to every source row here, never a target word). Returns the
  * co-occurring pairs' probabilities keyed f * E + e (E = target ids).
  */
-function ibmModel1(fs: readonly number[][], es: readonly number[][], F: number, E: number): Map<number, number> {
+function ibmModel1(fs: readonly number[][], es: readonly number[][], F: number, E: number, iterations: number): Map<number, number> {
   let t = new Map<number, number>();
   const tOf = (key: number) => t.get(key) ?? 1 / E;
-  for (let it = 0; it < ITERATIONS; it++) {
+  for (let it = 0; it < iterations; it++) {
     const count = new Map<number, number>();
     const totalF = new Float64Array(F);
     for (let r = 0; r < fs.length; r++) {
@@ -140,7 +148,9 @@ export class WordTranslator {
   }
 
   /** Fits the lexicon, language model and casing on (source, target) rows. */
-  static train(rows: readonly { source: string; target: string }[]): WordTranslator {
+  /** `opts.iterations`: EM rounds of each lexicon (ITERATIONS; other values are for bench/word-translation.ts). */
+  static train(rows: readonly { source: string; target: string }[], opts: { iterations?: number } = {}): WordTranslator {
+    const iterations = opts.iterations ?? ITERATIONS;
     const src = rows.map((r) => words(r.source).slice(0, MAX_WORDS).map((w) => w.toLowerCase()));
     const tgt = rows.map((r) => words(r.target).slice(0, MAX_WORDS).map((w) => w.toLowerCase()));
     // Integer ids, NULL = 0 on both sides. Forward t(e|f) keyed f * E + e; reverse t(f|e) keyed e * F + f.
@@ -153,8 +163,8 @@ export class WordTranslator {
     };
     const fRows = src.map((ws) => ws.map((w) => idOf(fId, w)));
     const eRows = tgt.map((ws) => ws.map((w) => idOf(eId, w)));
-    const forward = ibmModel1(fRows, eRows, fId.size, eId.size);
-    const reverse = ibmModel1(eRows, fRows, eId.size, fId.size);
+    const forward = ibmModel1(fRows, eRows, fId.size, eId.size, iterations);
+    const reverse = ibmModel1(eRows, fRows, eId.size, fId.size, iterations);
     const E = eId.size;
     const F = fId.size;
     const fWords = [...fId.keys()];
@@ -237,29 +247,29 @@ export class WordTranslator {
   }
 
   /** The translation of `source` (see the header); '' for a source with no words. */
-  translate(source: string): string {
+  translate(source: string, w: DecodeWeights = DECODE_WEIGHTS): string {
     let beam: Hypothesis[] = [{ score: 0, prev2: BOS, prev1: BOS, out: [] }];
     for (const written of words(source)) {
       const known = this.candidates(written);
       // A word the lexicon does not know is copied as written (names, numbers), scored by the LM alone.
       // (lowercased when the targets hold it lowercased: a German noun that is an English word, "Chat").
       const copied = this.uni.has(written.toLowerCase()) ? written.toLowerCase() : written;
-      const options: [string, number][] = known.length > 0 ? known.map(([e, p, q]) => [e, Math.log(p) + REVERSE_WEIGHT * Math.log(Math.max(q, MIN_PROB))]) : [[copied, 0]];
+      const options: [string, number][] = known.length > 0 ? known.map(([e, p, q]) => [e, Math.log(p) + w.reverseWeight * Math.log(Math.max(q, MIN_PROB))]) : [[copied, 0]];
       const next: Hypothesis[] = [];
       for (const h of beam) {
-        next.push({ ...h, score: h.score + DROP_COST });
+        next.push({ ...h, score: h.score + w.dropCost });
         for (const [e, logT] of options) {
           const lower = e.toLowerCase();
-          next.push({ score: h.score + logT + WORD_BONUS + LM_WEIGHT * this.lm(h.prev2, h.prev1, lower), prev2: h.prev1, prev1: lower, out: [...h.out, e] });
+          next.push({ score: h.score + logT + w.wordBonus + w.lmWeight * this.lm(h.prev2, h.prev1, lower), prev2: h.prev1, prev1: lower, out: [...h.out, e] });
         }
       }
       // Stable sort: equal scores keep their order of creation.
-      beam = next.sort((x, y) => y.score - x.score).slice(0, BEAM);
+      beam = next.sort((x, y) => y.score - x.score).slice(0, w.beam);
     }
     let best = beam[0]!;
     let bestScore = -Infinity;
     for (const h of beam) {
-      const s = h.score + LM_WEIGHT * this.lm(h.prev2, h.prev1, EOS);
+      const s = h.score + w.lmWeight * this.lm(h.prev2, h.prev1, EOS);
       if (s > bestScore) [best, bestScore] = [h, s];
     }
     return this.surface(best.out);
