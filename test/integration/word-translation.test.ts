@@ -8,17 +8,7 @@ import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import OpenAI from 'openai';
 import { get, post, startServer, startWorker, waitForJob, wsClient, type Server } from '../helpers/app.ts';
-
-/** mulberry32: the same synthetic sentences on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../scripts/demo-data/rng.ts';
 
 const SOURCE_WORDS = ['haus', 'hund', 'katze', 'baum', 'tisch', 'stuhl', 'wasser', 'feuer', 'erde', 'luft', 'sonne', 'mond', 'stern', 'berg', 'fluss', 'meer', 'wald', 'feld', 'stadt', 'dorf'];
 const TARGET_WORDS = ['house', 'dog', 'cat', 'tree', 'table', 'chair', 'water', 'fire', 'earth', 'air', 'sun', 'moon', 'star', 'mountain', 'river', 'sea', 'forest', 'field', 'city', 'village'];
@@ -26,7 +16,7 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** `n` sentences of 4–6 random words: "Hund baum meer stern." → "Dog tree sea star." */
 function sentences(seed: number, n: number): Array<{ source: string; target: string }> {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Array.from({ length: n }, () => {
     const picks = Array.from({ length: 4 + Math.floor(r() * 3) }, () => Math.floor(r() * SOURCE_WORDS.length));
     return { source: `${capital(picks.map((i) => SOURCE_WORDS[i]).join(' '))}.`, target: `${capital(picks.map((i) => TARGET_WORDS[i]).join(' '))}.` };
