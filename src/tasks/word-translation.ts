@@ -6,7 +6,9 @@
  * default translator (`decoding.translator`).
  *
  * Model (the classic noisy-channel recipe, kept monotone):
- *   - words: runs of letters, digits and `_`, or one other non-space character; compared lowercased;
+ *   - words: runs of letters, digits and `_`, or one other non-space character; a Chinese or Japanese
+ *     character (Han, Hiragana, Katakana: scripts written without spaces) is a word by itself;
+ *     compared lowercased;
  *   - lexicon: IBM Model 1 (Brown et al. 1993) t(e | f), source word f → target word e, with a NULL
  *     source word, EM from uniform for ITERATIONS rounds; the MAX_CANDIDATES most likely e per f kept,
  *     each with the reverse model's t(f | e) (IBM Model 1 trained the other way);
@@ -20,7 +22,8 @@
  *     hold it lowercased); the sentence end's LM score is added; the best complete output wins
  *     (ties: the first found);
  *   - surface: each output word in its most frequent non-sentence-initial casing in the targets,
- *     joined with spaces except before closing punctuation and after opening brackets (apostrophes
+ *     joined with spaces except before closing punctuation, after opening brackets and next to a
+ *     Chinese or Japanese character or CJK punctuation (apostrophes
  *     keep their spaces: BLEU's 13a tokens do not split them, so a glued one spoils the word it
  *     joins), first letter upper-cased.
  * The weights (beam 10, lmWeight 0.5, wordBonus 2, dropCost −8, reverseWeight 0.5; ITERATIONS 5) were
@@ -51,7 +54,12 @@ export const DECODE_WEIGHTS: DecodeWeights = { beam: 10, lmWeight: 0.5, wordBonu
 export const MAX_WORDS = 100;
 export const WORD_TRANSLATION_FILE = 'word-translation.json';
 
-const WORD_RE = /[\p{L}\p{N}_]+|[^\p{L}\p{N}_\s]/gu;
+/** Characters of scripts written without spaces between words: each is a word, glued to its neighbours on output. */
+const UNSPACED = '\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}';
+const WORD_RE = new RegExp(`[${UNSPACED}]|(?:(?![${UNSPACED}])[\\p{L}\\p{N}_])+|[^\\p{L}\\p{N}_\\s]`, 'gu');
+/** Starts / ends with an unspaced-script character or CJK punctuation (U+3000–303F, fullwidth forms U+FF00–FFEF). */
+const UNSPACED_START = new RegExp(`^[${UNSPACED}\\u3000-\\u303f\\uff00-\\uffef]`, 'u');
+const UNSPACED_END = new RegExp(`[${UNSPACED}\\u3000-\\u303f\\uff00-\\uffef]$`, 'u');
 const NULL_WORD = '\u0000null';
 const BOS = '\u0000s';
 const EOS = '\u0000/s';
@@ -279,7 +287,7 @@ export class WordTranslator {
     let text = '';
     for (const w of out) {
       const cased = this.casing.get(w) ?? w;
-      const glue = text === '' || /^[.,!?;:)\]}%]$/u.test(cased) || /[(\[{]$/u.test(text);
+      const glue = text === '' || /^[.,!?;:)\]}%]$/u.test(cased) || /[(\[{]$/u.test(text) || UNSPACED_START.test(cased) || UNSPACED_END.test(text);
       text += glue ? cased : ` ${cased}`;
     }
     return text.charAt(0).toUpperCase() + text.slice(1);

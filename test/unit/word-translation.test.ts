@@ -25,6 +25,7 @@ t.test('words: runs of letters, digits and _, or one other character; NFC', (t) 
   t.same(words('Er sagt: „Nein!“ (2x)'), ['Er', 'sagt', ':', '„', 'Nein', '!', '“', '(', '2x', ')']);
   t.same(words('Straße e\u0301'), ['Straße', 'é'], 'combining marks are composed first');
   t.same(words('  '), []);
+  t.same(words('我爱猫。I love 東京, カナ and 한국어'), ['我', '爱', '猫', '。', 'I', 'love', '東', '京', ',', 'カ', 'ナ', 'and', '한국어'], 'Han, Hiragana and Katakana characters are words by themselves; Hangul keeps its spaced words');
   t.end();
 });
 
@@ -50,6 +51,22 @@ t.test('translate: new combinations of known words, names copied, casing from th
   t.equal(wt.translate('das haus ist groß'), 'The house is big', 'first letter upper-cased; no invented punctuation');
   t.equal(wt.translate(''), '');
   t.equal(wt.translate('Der Hund ist alt!'), 'The dog is old!', 'an unknown mark is copied, glued to the word before it');
+  t.end();
+});
+
+t.test('Chinese targets: one word per character, written without spaces', (t) => {
+  const rows = [
+    { source: 'I love cats.', target: '我爱猫。' },
+    { source: 'I love dogs.', target: '我爱狗。' },
+    { source: 'You love cats.', target: '你爱猫。' },
+    { source: 'You see dogs.', target: '你看狗。' },
+    { source: 'I see cats.', target: '我看猫。' },
+    { source: 'He sees Tom.', target: '他看 Tom。' },
+  ];
+  const wt = WordTranslator.train(rows);
+  t.equal(wt.candidates('dogs')[0]?.[0], '狗');
+  t.equal(wt.translate('You love dogs.'), '你爱狗。', 'a new combination, glued');
+  t.equal(wt.translate('I see Anna.'), '我看Anna。', 'a copied Latin word is glued to its Chinese neighbours too');
   t.end();
 });
 
