@@ -221,3 +221,11 @@ export async function wsClient(t: Tap, url: string, headers: Record<string, stri
     },
   };
 }
+
+/** The events of an SSE body (`event: NAME\ndata: JSON` blocks separated by blank lines), in order. */
+export function sseEvents(body: string): Array<{ event: string; data: any }> {
+  return body.trim().split('\n\n').map((block) => {
+    const [ev, data] = block.split('\n');
+    return { event: ev!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) };
+  });
+}

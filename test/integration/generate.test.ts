@@ -1,7 +1,7 @@
 // POST /generate over a real server: JSON, SSE, determinism, stop sequences, limits, bad input, tensor hygiene.
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
-import { get, post, publishTinyModel, startServer, waitFor } from '../helpers/app.ts';
+import { get, post, publishTinyModel, sseEvents, startServer, waitFor } from '../helpers/app.ts';
 
 t.test('generate over HTTP and SSE', async (t) => {
   const s = await startServer(t, { maxNewTokens: 200, maxPromptChars: 500 });
@@ -49,10 +49,7 @@ t.test('generate over HTTP and SSE', async (t) => {
     });
     t.equal(res.status, 200);
     t.match(res.headers.get('content-type'), /text\/event-stream/);
-    const events = (await res.text()).trim().split('\n\n').map((block) => {
-      const [ev, data] = block.split('\n');
-      return { event: ev!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) };
-    });
+    const events = sseEvents(await res.text());
     const tokens = events.filter((e) => e.event === 'token');
     const done = events.at(-1)!;
     t.equal(done.event, 'done');

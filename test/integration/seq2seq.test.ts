@@ -5,7 +5,7 @@
 // endpoints, and leave the API process's tensor count where it was.
 import t, { type Test } from 'tap';
 import * as tf from '@tensorflow/tfjs';
-import { get, post, startServer, startWorker, waitFor, waitForJob, wsClient, type Server } from '../helpers/app.ts';
+import { get, post, sseEvents, startServer, startWorker, waitFor, waitForJob, wsClient, type Server } from '../helpers/app.ts';
 
 /** mulberry32: a small seeded PRNG, so the synthetic data is the same on every run. */
 function rng(seed: number): () => number {
@@ -79,13 +79,6 @@ const summarizeJob = {
 };
 
 const CSV = 'en,fr\none,un\ntwo,deux\nthree,trois\nfour,quatre\nfive,cinq\nsix,six\nseven,sept\neight,huit\nnine,neuf\nten,dix\n';
-
-function sseEvents(body: string): Array<{ event: string; data: any }> {
-  return body.trim().split('\n\n').map((block) => {
-    const [ev, data] = block.split('\n');
-    return { event: ev!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) };
-  });
-}
 
 /** POST with `stream: true`: the SSE events, or the JSON body when the answer is not a stream. */
 async function streamPost(url: string, body: unknown) {

@@ -7,7 +7,7 @@
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import OpenAI from 'openai';
-import { get, post, startServer, startWorker, waitForJob, wsClient, type Server } from '../helpers/app.ts';
+import { get, post, sseEvents, startServer, startWorker, waitForJob, wsClient, type Server } from '../helpers/app.ts';
 import { mulberry32 } from '../../scripts/demo-data/rng.ts';
 
 const SOURCE_WORDS = ['haus', 'hund', 'katze', 'baum', 'tisch', 'stuhl', 'wasser', 'feuer', 'erde', 'luft', 'sonne', 'mond', 'stern', 'berg', 'fluss', 'meer', 'wald', 'feld', 'stadt', 'dorf'];
@@ -88,10 +88,7 @@ t.test('word alignment: chosen on held-out rows, served by default, neural on re
   await t.test('SSE and WebSocket stream it token by token', async (t) => {
     const f = FRESH[1]!;
     const res = await fetch(`${s.url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gloss', text: f.source, stream: true }) });
-    const events = (await res.text()).trim().split('\n\n').map((b) => {
-      const [ev, data] = b.split('\n');
-      return { event: ev!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) };
-    });
+    const events = sseEvents(await res.text());
     const tokens = events.filter((e) => e.event === 'token');
     const done = events.at(-1)!;
     t.equal(done.event, 'done');
